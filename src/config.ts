@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Parley reads, validated once at start. `loadConfig` is the only reader of the
+ * environment; the frozen result is passed down. Invalid settings throw `ConfigError` naming each one.
+ *
+ * @example const config = loadConfig(process.env);
+ */
+
+const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+const int = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be an integer between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, `${name} must be an integer between ${min} and ${max}`)
+        .max(max, `${name} must be an integer between ${min} and ${max}`),
+    );
+
+const url = (name: string, protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
+
+const schema = z
+  .object({
+    PORT: int('PORT', 0, 65535).default(3000),
+    HOST: z.string().trim().min(1, 'HOST must not be empty').default('0.0.0.0'),
+    DATA_DIR: z.string().trim().min(1, 'DATA_DIR must not be empty').default('./data'),
+    DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']).optional(),
+    REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']).optional(),
+    JWT_SECRET: z.string().min(1, 'JWT_SECRET must not be empty').optional(),
+    JWT_EXPIRES_IN: z
+      .string()
+      .trim()
+      .regex(DURATION, 'JWT_EXPIRES_IN must be a duration such as 3600, 60m, 12h or 7d')
+      .transform((v) => {
+        const [, n, unit] = DURATION.exec(v) as RegExpExecArray;
+        return Number(n) * UNIT_SECONDS[(unit ?? 's') as keyof typeof UNIT_SECONDS];
+      })
+      .pipe(z.number().min(60, 'JWT_EXPIRES_IN must be at least 60 seconds'))
+      .default(7 * 86400),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+    MAX_MESSAGE_LENGTH: int('MAX_MESSAGE_LENGTH', 1, 1_000_000).default(5000),
+    TYPING_TIMEOUT_MS: int('TYPING_TIMEOUT_MS', 100, 600_000).default(5000),
+    CORS_ORIGIN: z.string().trim().min(1, 'CORS_ORIGIN must not be empty').default('*'),
+  })
+  .superRefine((env, ctx) => {
+    if ((env.DATABASE_URL || env.REDIS_URL) && !env.JWT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'JWT_SECRET is required when DATABASE_URL or REDIS_URL is set (every process must share it)',
+      });
+    }
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Unset means: generate one and keep it in `dataDir`. */
+  jwtSecret?: string;
+  jwtTtlSeconds: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  maxMessageLength: number;
+  typingTimeoutMs: number;
+  /** `*` for any origin, or a list of allowed origins. */
+  corsOrigins: '*' | string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Empty strings count as unset, as with most tools that read the environment. */
+const present = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const result = schema.safeParse(present(env));
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => i.message);
+    throw new ConfigError(`Invalid configuration: ${[...new Set(problems)].join('; ')}`);
+  }
+  const e = result.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.JWT_SECRET,
+    jwtTtlSeconds: e.JWT_EXPIRES_IN,
+    logLevel: e.LOG_LEVEL,
+    maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    typingTimeoutMs: e.TYPING_TIMEOUT_MS,
+    corsOrigins:
+      e.CORS_ORIGIN === '*'
+        ? '*'
+        : e.CORS_ORIGIN.split(',')
+            .map((o) => o.trim())
+            .filter(Boolean),
+  });
+}

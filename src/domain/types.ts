@@ -1,0 +1,22 @@
+/** A registered user as the domain sees it. Ids are opaque strings. */
+export interface User {
+  id: string;
+  name: string;
+  username: string;
+  email: string;
+  role: string;
+  /** When the user was last online (set when a connection opens and when the last one closes). */
+  lastSeen: Date | null;
+  createdAt: Date;
+}
+
+/** A direct message between two users. */
+export interface Message {
+  id: string;
+  senderId: string;
+  receiverId: string;
+  content: string;
+  sentAt: Date;
+  /** Set once, by the receiver; never changed afterwards. */
+  readAt: Date | null;
+}

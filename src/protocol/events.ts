@@ -1,0 +1,42 @@
+import type { z } from 'zod';
+import type * as In from './inputs.js';
+import type * as Out from './outputs.js';
+
+/** Server → client events, typed from the output schemas. */
+export interface ServerToClientEvents {
+  connection: (payload: Out.ConnectionPayload) => void;
+  online_users: (payload: Out.OnlineUser[]) => void;
+  user_online: (payload: Out.UserOnlinePayload) => void;
+  user_offline: (payload: Out.UserOfflinePayload) => void;
+  message_sent: (payload: Out.MessageSentPayload) => void;
+  receive_message: (payload: Out.WireMessage) => void;
+  message_read: (payload: Out.MessageReadPayload) => void;
+  message_read_confirmed: (payload: Out.MessageSentPayload) => void;
+  typing_indicator: (payload: Out.TypingIndicatorPayload) => void;
+  message_history: (payload: Out.MessageHistoryPayload) => void;
+  unread_count: (payload: Out.UnreadCountPayload) => void;
+  message_notification: (payload: Out.MessageNotificationPayload) => void;
+  error: (payload: Out.ErrorPayload) => void;
+}
+
+type Ack<T> = (response: T | Out.AckErrorPayload) => void;
+
+/** Client → server events: the payload a client sends and what its optional acknowledgement receives. */
+export interface ClientToServerEvents {
+  send_message: (payload: z.input<typeof In.sendMessageInput>, ack?: Ack<Out.MessageSentPayload>) => void;
+  mark_message_read: (
+    payload: z.input<typeof In.markMessageReadInput>,
+    ack?: Ack<Out.MessageSentPayload>,
+  ) => void;
+  typing_start: (payload: z.input<typeof In.typingInput>, ack?: Ack<{ success: true }>) => void;
+  typing_stop: (payload: z.input<typeof In.typingInput>, ack?: Ack<{ success: true }>) => void;
+  get_message_history: (
+    payload: z.input<typeof In.historyInput>,
+    ack?: Ack<Out.MessageHistoryPayload>,
+  ) => void;
+  get_unread_count: (ack?: Ack<Out.UnreadCountPayload>) => void;
+}
+
+export type ServerEventName = keyof ServerToClientEvents;
+export type ServerPayload<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>[0];
+export type ClientEventName = keyof ClientToServerEvents;

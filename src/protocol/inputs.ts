@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { idField, limitField, pageField, typeError } from './fields.js';
+
+/** Client → server payloads and REST bodies. Each is the one schema used to validate that input. */
+
+export const sendMessageInput = z.object({
+  receiverId: idField('receiverId'),
+  // Length limits are a configurable domain rule, checked by the messaging service.
+  content: z
+    .string({ error: typeError('content', 'a string') })
+    .trim()
+    .min(1, 'content must not be empty'),
+});
+
+export const markMessageReadInput = z.object({ messageId: idField('messageId') });
+
+export const typingInput = z.object({ receiverId: idField('receiverId') });
+
+export const historyInput = z.object({
+  otherUserId: idField('otherUserId'),
+  page: pageField,
+  limit: limitField(100),
+});
+
+export const historyQuery = z.object({ page: pageField, limit: limitField(100) });
+
+export const usersQuery = z.object({
+  q: z
+    .string({ error: typeError('q', 'a string') })
+    .trim()
+    .max(100, 'q is too long')
+    .optional(),
+  page: pageField,
+  limit: limitField(100),
+});
+
+export const registerInput = z.object({
+  name: z
+    .string({ error: typeError('name', 'a string') })
+    .trim()
+    .min(1, 'name must not be empty')
+    .max(100, 'name must be at most 100 characters'),
+  username: z
+    .string({ error: typeError('username', 'a string') })
+    .trim()
+    .regex(
+      /^[A-Za-z0-9_.-]{3,50}$/,
+      'username must be 3-50 characters of letters, digits, underscore, dot or hyphen',
+    ),
+  email: z
+    .string({ error: typeError('email', 'a string') })
+    .trim()
+    .toLowerCase()
+    .max(254, 'email is too long')
+    .pipe(z.email('email must be a valid email address')),
+  password: z
+    .string({ error: typeError('password', 'a string') })
+    .min(8, 'password must be at least 8 characters')
+    .max(256, 'password must be at most 256 characters'),
+  role: z
+    .string({ error: typeError('role', 'a string') })
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'role must be 1-32 letters, digits, underscore or hyphen')
+    .optional(),
+});
+
+export const loginInput = z
+  .object({
+    email: z
+      .string({ error: typeError('email', 'a string') })
+      .trim()
+      .toLowerCase()
+      .max(254)
+      .optional(),
+    username: z
+      .string({ error: typeError('username', 'a string') })
+      .trim()
+      .max(50)
+      .optional(),
+    password: z
+      .string({ error: typeError('password', 'a string') })
+      .min(1, 'password is required')
+      .max(256),
+  })
+  .refine((v) => Boolean(v.email) || Boolean(v.username), {
+    message: 'email or username is required',
+    path: ['email'],
+  });
+
+export const idParam = (field: string) => z.object({ [field]: idField(field) });
+
+export type SendMessageInput = z.infer<typeof sendMessageInput>;
+export type MarkMessageReadInput = z.infer<typeof markMessageReadInput>;
+export type TypingInput = z.infer<typeof typingInput>;
+export type HistoryInput = z.infer<typeof historyInput>;
+export type UsersQuery = z.infer<typeof usersQuery>;
+export type RegisterInput = z.infer<typeof registerInput>;
+export type LoginInput = z.infer<typeof loginInput>;

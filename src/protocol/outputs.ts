@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** Server → client payloads, field for field as in the realtime spec. Dates are ISO-8601 strings. */
+
+const isoDate = z.string().describe('ISO-8601 date-time');
+
+export const wireUser = z.object({
+  _id: z.string(),
+  name: z.string(),
+  username: z.string(),
+  email: z.string(),
+  role: z.string(),
+  lastSeen: isoDate.nullable(),
+});
+
+export const connectionPayload = z.object({
+  success: z.literal(true),
+  user: z.object({ _id: z.string(), name: z.string(), username: z.string() }),
+});
+
+export const onlineUser = wireUser.extend({ userId: z.string() });
+export const onlineUsersPayload = z.array(onlineUser);
+export const userOnlinePayload = z.object({ userId: z.string(), name: z.string(), username: z.string() });
+export const userOfflinePayload = z.object({ userId: z.string(), lastSeen: isoDate });
+
+export const wireMessage = z.object({
+  _id: z.string(),
+  content: z.string(),
+  sentAt: isoDate,
+  read: z.boolean(),
+  senderId: z.string(),
+  senderName: z.string(),
+  receiverId: z.string(),
+  receiverName: z.string(),
+});
+
+export const messageSentPayload = z.object({ success: z.literal(true), message: wireMessage });
+export const messageReadConfirmedPayload = messageSentPayload;
+export const messageReadPayload = z.object({
+  messageId: z.string(),
+  readBy: z.object({ _id: z.string(), name: z.string() }),
+  readAt: isoDate,
+});
+export const typingIndicatorPayload = z.object({
+  userId: z.string(),
+  userName: z.string(),
+  isTyping: z.boolean(),
+});
+export const messageHistoryPayload = z.object({
+  messages: z.array(wireMessage),
+  otherUser: z.object({ _id: z.string(), name: z.string() }),
+  pagination: z.object({ page: z.number().int(), limit: z.number().int(), hasMore: z.boolean() }),
+});
+export const unreadCountPayload = z.object({ count: z.number().int() });
+export const messageNotificationPayload = z.object({
+  type: z.literal('new_message'),
+  from: z.object({ _id: z.string(), name: z.string() }),
+  message: z.string().describe('preview, at most 100 characters'),
+  timestamp: isoDate,
+});
+export const errorPayload = z.object({ message: z.string() });
+export const ackErrorPayload = z.object({ success: z.literal(false), message: z.string() });
+export const successPayload = z.object({ success: z.literal(true) });
+
+export type WireUser = z.infer<typeof wireUser>;
+export type WireMessage = z.infer<typeof wireMessage>;
+export type ConnectionPayload = z.infer<typeof connectionPayload>;
+export type OnlineUser = z.infer<typeof onlineUser>;
+export type UserOnlinePayload = z.infer<typeof userOnlinePayload>;
+export type UserOfflinePayload = z.infer<typeof userOfflinePayload>;
+export type MessageSentPayload = z.infer<typeof messageSentPayload>;
+export type MessageReadPayload = z.infer<typeof messageReadPayload>;
+export type TypingIndicatorPayload = z.infer<typeof typingIndicatorPayload>;
+export type MessageHistoryPayload = z.infer<typeof messageHistoryPayload>;
+export type UnreadCountPayload = z.infer<typeof unreadCountPayload>;
+export type MessageNotificationPayload = z.infer<typeof messageNotificationPayload>;
+export type ErrorPayload = z.infer<typeof errorPayload>;
+export type AckErrorPayload = z.infer<typeof ackErrorPayload>;

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The JWT secret kept in `dir/jwt-secret` for single-process use without configuration: read if present,
+ * otherwise generated (384 random bits) and written with mode 0600. `created` tells the caller to warn.
+ */
+export function loadOrCreateSecret(dir: string): { secret: string; created: boolean; file: string } {
+  const file = join(dir, 'jwt-secret');
+  try {
+    return { secret: readFileSync(file, 'utf8').trim(), created: false, file };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process created it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      return { secret: readFileSync(file, 'utf8').trim(), created: false, file };
+    }
+    throw err;
+  }
+  return { secret, created: true, file };
+}

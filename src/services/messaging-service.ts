@@ -1,0 +1,125 @@
+import { AppError } from '../domain/errors.js';
+import type { Message, User } from '../domain/types.js';
+import type { HistoryInput, SendMessageInput } from '../protocol/inputs.js';
+import type {
+  MessageHistoryPayload,
+  MessageSentPayload,
+  UnreadCountPayload,
+  WireMessage,
+} from '../protocol/outputs.js';
+import { preview, toWireMessage } from '../protocol/wire.js';
+import type { Store } from '../store/store.js';
+import type { Clock, Logger, Notifier } from './ports.js';
+import type { UserService } from './user-service.js';
+
+export interface MessagingOptions {
+  /** Longest accepted content, in characters (code points), after trimming. */
+  maxContentLength: number;
+  defaultPageSize: number;
+}
+
+/**
+ * Sending, reading and paging direct messages. Every permission rule about messages lives here, once,
+ * for both transports. A message is stored before any event about it is emitted.
+ */
+export class MessagingService {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      users: UserService;
+      notifier: Notifier;
+      clock: Clock;
+      logger: Logger;
+      options: MessagingOptions;
+    },
+  ) {}
+
+  async send(sender: User, input: SendMessageInput): Promise<MessageSentPayload> {
+    const { store, users, notifier, clock, logger, options } = this.deps;
+    const { content } = input;
+    if (content.length > options.maxContentLength && Array.from(content).length > options.maxContentLength) {
+      throw new AppError('VALIDATION', `content must be at most ${options.maxContentLength} characters`);
+    }
+    if (input.receiverId === sender.id) {
+      throw new AppError('VALIDATION', 'receiverId must be another user');
+    }
+    const receiver = await users.require(input.receiverId, 'RECEIVER_NOT_FOUND');
+
+    let stored: Message;
+    try {
+      stored = await store.insertMessage({
+        senderId: sender.id,
+        receiverId: receiver.id,
+        content,
+        sentAt: clock.now(),
+      });
+    } catch (err) {
+      logger.error({ err, senderId: sender.id }, 'storing a message failed');
+      throw new AppError('SEND_FAILED', undefined, { cause: err });
+    }
+
+    const message = toWireMessage(stored, { senderName: sender.name, receiverName: receiver.name });
+    const sent: MessageSentPayload = { success: true, message };
+    notifier.toUser(sender.id, 'message_sent', sent);
+    notifier.toUser(receiver.id, 'receive_message', message);
+    notifier.toUser(receiver.id, 'message_notification', {
+      type: 'new_message',
+      from: { _id: sender.id, name: sender.name },
+      message: preview(content),
+      timestamp: message.sentAt,
+    });
+    return sent;
+  }
+
+  /** Only the receiver may mark a message read; the first `readAt` is kept. */
+  async markRead(reader: User, messageId: string): Promise<MessageSentPayload> {
+    const { store, users, notifier, clock } = this.deps;
+    const found = await store.findMessage(messageId);
+    if (!found) throw new AppError('MESSAGE_NOT_FOUND');
+    if (found.receiverId !== reader.id) throw new AppError('ACCESS_DENIED');
+    const updated = found.readAt ? found : await store.markRead(found.id, clock.now());
+    if (!updated?.readAt) throw new AppError('MESSAGE_NOT_FOUND');
+
+    const sender = await users.require(updated.senderId);
+    const message = this.wire(updated, sender, reader);
+    notifier.toUser(sender.id, 'message_read', {
+      messageId: message._id,
+      readBy: { _id: reader.id, name: reader.name },
+      readAt: updated.readAt.toISOString(),
+    });
+    const confirmed: MessageSentPayload = { success: true, message };
+    notifier.toUser(reader.id, 'message_read_confirmed', confirmed);
+    return confirmed;
+  }
+
+  /** Page 1 is the newest `limit` messages; each page is returned oldest first. */
+  async history(user: User, input: Omit<HistoryInput, 'otherUserId'> & { otherUserId: string }) {
+    const { store, users, options } = this.deps;
+    const other = await users.require(input.otherUserId);
+    const page = input.page ?? 1;
+    const limit = input.limit ?? options.defaultPageSize;
+    const rows = await store.conversation(user.id, other.id, {
+      offset: (page - 1) * limit,
+      limit: limit + 1,
+    });
+    const hasMore = rows.length > limit;
+    const messages = rows
+      .slice(0, limit)
+      .reverse()
+      .map((m) => (m.senderId === user.id ? this.wire(m, user, other) : this.wire(m, other, user)));
+    const payload: MessageHistoryPayload = {
+      messages,
+      otherUser: { _id: other.id, name: other.name },
+      pagination: { page, limit, hasMore },
+    };
+    return payload;
+  }
+
+  async unreadCount(user: User): Promise<UnreadCountPayload> {
+    return { count: await this.deps.store.countUnread(user.id) };
+  }
+
+  private wire(message: Message, sender: User, receiver: User): WireMessage {
+    return toWireMessage(message, { senderName: sender.name, receiverName: receiver.name });
+  }
+}

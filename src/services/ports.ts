@@ -1,0 +1,39 @@
+import type { ServerEventName, ServerPayload } from '../protocol/events.js';
+
+/**
+ * Delivers server events to users wherever their sockets are. Emits are fire-and-forget: they return
+ * once handed to the transport (and, when scaled out, to the adapter that carries them to other processes).
+ */
+export interface Notifier {
+  /** Every socket of `userId` (all tabs, all processes). */
+  toUser<E extends ServerEventName>(userId: string, event: E, payload: ServerPayload<E>): void;
+  /** Every connected socket except those of `exceptUserId`. */
+  broadcast<E extends ServerEventName>(event: E, payload: ServerPayload<E>, exceptUserId?: string): void;
+}
+
+/** Issues and verifies access tokens. */
+export interface TokenIssuer {
+  issue(userId: string): Promise<string>;
+  /** The user id a valid token carries; rejects with `AppError('INVALID_TOKEN')` for any other token. */
+  verify(token: string): Promise<string>;
+}
+
+/** One-way password hashing (argon2id). `verify` never throws for a wrong password; it resolves false. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The subset of a pino logger that services use. */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}

@@ -1,0 +1,54 @@
+import type { User } from '../domain/types.js';
+import type { Presence } from '../presence/presence.js';
+import type { OnlineUser } from '../protocol/outputs.js';
+import { toOnlineUser } from '../protocol/wire.js';
+import type { Store } from '../store/store.js';
+import type { Clock, Logger, Notifier } from './ports.js';
+import type { TypingService } from './typing-service.js';
+import type { UserService } from './user-service.js';
+
+/**
+ * Online status. A user comes online with their first connection and goes offline with their last, on
+ * any process; `user_online` / `user_offline` are broadcast on those transitions only, never per tab.
+ */
+export class PresenceService {
+  constructor(
+    private readonly deps: {
+      presence: Presence;
+      store: Store;
+      users: UserService;
+      typing: TypingService;
+      notifier: Notifier;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  /** Records a new connection and returns the other users online, for `online_users`. */
+  async connected(user: User, connectionId: string): Promise<OnlineUser[]> {
+    const { presence, store, users, notifier, clock, logger } = this.deps;
+    if (await presence.connect(user.id, connectionId)) {
+      await users
+        .setLastSeen(user.id, clock.now())
+        .catch((err: unknown) => logger.warn({ err, userId: user.id }, 'could not store lastSeen'));
+      notifier.broadcast(
+        'user_online',
+        { userId: user.id, name: user.name, username: user.username },
+        user.id,
+      );
+    }
+    const ids = (await presence.onlineUserIds()).filter((id) => id !== user.id);
+    return (await store.findUsersByIds(ids)).map(toOnlineUser);
+  }
+
+  async disconnected(user: User, connectionId: string): Promise<void> {
+    const { presence, users, typing, notifier, clock, logger } = this.deps;
+    if (!(await presence.disconnect(user.id, connectionId))) return;
+    const lastSeen = clock.now();
+    typing.stopAll(user);
+    await users
+      .setLastSeen(user.id, lastSeen)
+      .catch((err: unknown) => logger.warn({ err, userId: user.id }, 'could not store lastSeen'));
+    notifier.broadcast('user_offline', { userId: user.id, lastSeen: lastSeen.toISOString() }, user.id);
+  }
+}

@@ -1,0 +1,78 @@
+import { LRUCache } from 'lru-cache';
+import { AppError, type ErrorCode } from '../domain/errors.js';
+import type { User } from '../domain/types.js';
+import type { UsersQuery } from '../protocol/inputs.js';
+import type { WireUser } from '../protocol/outputs.js';
+import { toWireUser } from '../protocol/wire.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * Reads users, with a cache of profiles: names, usernames and roles never change once registered, so
+ * the message path resolves names without touching storage. `lastSeen` in a cached profile may lag; read
+ * `fresh` where it matters.
+ */
+export class UserService {
+  private readonly cache: LRUCache<string, User>;
+
+  constructor(
+    private readonly store: Store,
+    cacheSize = 50_000,
+  ) {
+    this.cache = new LRUCache({ max: cacheSize });
+  }
+
+  async get(id: string): Promise<User | undefined> {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const user = await this.store.findUserById(id);
+    if (user) this.cache.set(id, user);
+    return user;
+  }
+
+  async require(id: string, code: ErrorCode = 'USER_NOT_FOUND'): Promise<User> {
+    const user = await this.get(id);
+    if (!user) throw new AppError(code);
+    return user;
+  }
+
+  /** The stored user, bypassing the cache (for `lastSeen`). */
+  async fresh(id: string): Promise<User> {
+    const user = await this.store.findUserById(id);
+    if (!user) throw new AppError('USER_NOT_FOUND');
+    this.cache.set(id, user);
+    return user;
+  }
+
+  remember(user: User): void {
+    this.cache.set(user.id, user);
+  }
+
+  async setLastSeen(id: string, at: Date): Promise<void> {
+    await this.store.setLastSeen(id, at);
+    const cached = this.cache.get(id);
+    if (cached) this.cache.set(id, { ...cached, lastSeen: at });
+  }
+
+  /** The directory: everyone but the viewer, filtered by `q`, ordered by name. */
+  async search(
+    viewer: User,
+    query: UsersQuery,
+  ): Promise<{
+    users: WireUser[];
+    pagination: { page: number; limit: number; total: number; hasMore: boolean };
+  }> {
+    const page = query.page ?? 1;
+    const limit = query.limit ?? 20;
+    const offset = (page - 1) * limit;
+    const { users, total } = await this.store.searchUsers({
+      query: query.q,
+      excludeId: viewer.id,
+      offset,
+      limit,
+    });
+    return {
+      users: users.map(toWireUser),
+      pagination: { page, limit, total, hasMore: offset + users.length < total },
+    };
+  }
+}

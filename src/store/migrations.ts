@@ -1,0 +1,63 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { StoreDialect } from './dialect.js';
+
+/** Schema migrations, in order. Names sort lexically; never edit one that has shipped. */
+function migrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '0001_users_and_messages': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('username', 'text', (c) => c.notNull())
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull().defaultTo('customer'))
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('last_seen', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('users_username_lower')
+          .unique()
+          .on('users')
+          .expression(sql`lower(username)`)
+          .execute();
+        await db.schema.createIndex('users_email').unique().on('users').column('email').execute();
+
+        await db.schema
+          .createTable('messages')
+          .addColumn('id', dialect.serialPrimaryKey, (c) =>
+            dialect.name === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          .addColumn('conversation', 'text', (c) => c.notNull())
+          .addColumn('sender_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('receiver_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addColumn('sent_at', 'bigint', (c) => c.notNull())
+          .addColumn('read_at', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('messages_conversation_id')
+          .on('messages')
+          .columns(['conversation', 'id'])
+          .execute();
+        await db.schema
+          .createIndex('messages_unread')
+          .on('messages')
+          .column('receiver_id')
+          .where(sql.ref('read_at'), 'is', null)
+          .execute();
+      },
+    },
+  };
+}
+
+/** Brings the database to the latest schema; throws with the failing migration's error. */
+export async function migrateToLatest(dialect: StoreDialect): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const migrator = new Migrator({ db: dialect.db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,30 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { StoreDialect } from './dialect.js';
+import type { Database } from './schema.js';
+
+/**
+ * Opens (creating if needed) the SQLite database at `file`, in WAL mode.
+ *
+ * @example const dialect = createSqliteDialect('./data/parley.db');
+ */
+export function createSqliteDialect(file: string): StoreDialect {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last commits.
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  return {
+    name: 'sqlite',
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    serialPrimaryKey: 'integer',
+    isUniqueViolation: (err) =>
+      typeof err === 'object' &&
+      err !== null &&
+      String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT_UNIQUE'),
+  };
+}

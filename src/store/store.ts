@@ -1,0 +1,63 @@
+import type { Message, User } from '../domain/types.js';
+
+export interface NewUser {
+  id: string;
+  name: string;
+  username: string;
+  /** Already normalised (trimmed, lower-case). */
+  email: string;
+  role: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+export interface NewMessage {
+  senderId: string;
+  receiverId: string;
+  content: string;
+  sentAt: Date;
+}
+
+export interface UserSearch {
+  /** Case-insensitive substring of name, username or email; empty or absent matches everyone. */
+  query?: string;
+  excludeId?: string;
+  offset: number;
+  limit: number;
+}
+
+/**
+ * Persistent storage for users and messages.
+ *
+ * Contract (checked by test/contract/store-contract.ts on every implementation):
+ * - Usernames and emails are unique case-insensitively; `createUser` throws `AppError('USERNAME_TAKEN')`
+ *   or `AppError('EMAIL_TAKEN')` on a clash, also when two inserts race.
+ * - `insertMessage` resolves only once the message is durably stored, and returns it with its new id;
+ *   ids of one store increase with insertion order.
+ * - `markRead` sets `readAt` only if it is not set yet, and returns the stored message either way.
+ * - `conversation` returns the messages between two users, either direction, newest first.
+ * - Unknown ids are not errors: lookups resolve `undefined` (or an empty list).
+ * - Any other failure rejects with the driver's error; callers map it.
+ */
+export interface Store {
+  createUser(user: NewUser): Promise<User>;
+  findUserById(id: string): Promise<User | undefined>;
+  findUsersByIds(ids: readonly string[]): Promise<User[]>;
+  /** The user and password hash for a login by email (lower-case) or by username (any case). */
+  findCredentials(login: {
+    email?: string;
+    username?: string;
+  }): Promise<{ user: User; passwordHash: string } | undefined>;
+  searchUsers(search: UserSearch): Promise<{ users: User[]; total: number }>;
+  setLastSeen(userId: string, at: Date): Promise<void>;
+
+  insertMessage(message: NewMessage): Promise<Message>;
+  findMessage(id: string): Promise<Message | undefined>;
+  markRead(id: string, at: Date): Promise<Message | undefined>;
+  conversation(userA: string, userB: string, page: { offset: number; limit: number }): Promise<Message[]>;
+  countUnread(userId: string): Promise<number>;
+
+  /** Resolves when storage answers a trivial query; used by readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

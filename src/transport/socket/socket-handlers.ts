@@ -1,0 +1,96 @@
+import type { ErrorCode } from '../../domain/errors.js';
+import type { User } from '../../domain/types.js';
+import type { ClientEventName, ServerEventName } from '../../protocol/events.js';
+import { historyInput, markMessageReadInput, sendMessageInput, typingInput } from '../../protocol/inputs.js';
+import { parseInput } from '../../protocol/validate.js';
+import type { Logger } from '../../services/ports.js';
+import type { Services } from '../../services/services.js';
+import { toWireError } from '../error-map.js';
+import type { ParleySocket } from './socket-types.js';
+
+interface EventBinding {
+  /** Validates the payload and calls one service method. */
+  run(user: User, payload: unknown): Promise<unknown>;
+  /** Emitted to this socket with the result. Events whose service notifies rooms itself have none. */
+  reply?: ServerEventName;
+  /** The generic message for unexpected failures. */
+  fallback?: ErrorCode;
+}
+
+const ok = { success: true } as const;
+
+/** Every client event: its validation, its one service call, and where the answer goes. */
+export function eventBindings({ messaging, typing }: Services): Record<ClientEventName, EventBinding> {
+  return {
+    send_message: {
+      run: (user, p) => messaging.send(user, parseInput(sendMessageInput, p, 'send_message payload')),
+      fallback: 'SEND_FAILED',
+    },
+    mark_message_read: {
+      run: (user, p) =>
+        messaging.markRead(user, parseInput(markMessageReadInput, p, 'mark_message_read payload').messageId),
+    },
+    typing_start: {
+      run: async (user, p) => {
+        await typing.start(user, parseInput(typingInput, p, 'typing_start payload').receiverId);
+        return ok;
+      },
+    },
+    typing_stop: {
+      run: async (user, p) => {
+        await typing.stop(user, parseInput(typingInput, p, 'typing_stop payload').receiverId);
+        return ok;
+      },
+    },
+    get_message_history: {
+      run: (user, p) => messaging.history(user, parseInput(historyInput, p, 'get_message_history payload')),
+      reply: 'message_history',
+    },
+    get_unread_count: {
+      run: (user) => messaging.unreadCount(user),
+      reply: 'unread_count',
+    },
+  };
+}
+
+type Ack = (response: unknown) => void;
+
+/**
+ * Attaches the bindings to a socket. Each event takes an optional acknowledgement callback as its last
+ * argument; it receives the reply payload, or `{success: false, message}` while `error` is emitted.
+ * Nothing a client sends can throw out of a handler.
+ */
+export function bindEvents(
+  socket: ParleySocket,
+  bindings: Record<ClientEventName, EventBinding>,
+  logger: Logger,
+  track: (work: Promise<unknown>) => void,
+): void {
+  const emit = socket.emit.bind(socket) as (event: string, payload: unknown) => boolean;
+  for (const [event, binding] of Object.entries(bindings)) {
+    socket.on(event as ClientEventName, (...args: unknown[]) => {
+      const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
+      // Run inside a promise so that a synchronous throw (validation) is handled like a rejection.
+      const work = new Promise((resolve) => resolve(binding.run(socket.data.user, args[0]))).then(
+        (result) => {
+          if (binding.reply) emit(binding.reply, result);
+          ack?.(result);
+        },
+        (err: unknown) => {
+          const { message } = toWireError(err, logger, binding.fallback);
+          emit('error', { message });
+          ack?.({ success: false, message });
+        },
+      );
+      track(work.catch((err: unknown) => logger.error({ err, event }, 'replying to a socket event failed')));
+    });
+  }
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    if (typeof event === 'string' && Object.hasOwn(bindings, event)) return;
+    const name = String(event).slice(0, 64);
+    const message = `Unknown event: ${name}`;
+    emit('error', { message });
+    const ack = args.at(-1);
+    if (typeof ack === 'function') (ack as Ack)({ success: false, message });
+  });
+}

@@ -1,0 +1,67 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { Logger } from '../../services/ports.js';
+import type { Services } from '../../services/services.js';
+import { socketAuth } from './socket-auth.js';
+import { bindEvents, eventBindings } from './socket-handlers.js';
+import { userRoom, type ParleyServer } from './socket-types.js';
+
+export interface SocketServerOptions {
+  corsOrigins: '*' | string[];
+  maxHttpBufferSize?: number;
+}
+
+/** Creates the Socket.IO server on `httpServer` (same port as REST). Handlers are bound by `attach`. */
+export function createSocketServer(httpServer: HttpServer, options: SocketServerOptions): ParleyServer {
+  return new Server(httpServer, {
+    cors: { origin: options.corsOrigins === '*' ? '*' : options.corsOrigins },
+    transports: ['polling', 'websocket'],
+    maxHttpBufferSize: options.maxHttpBufferSize ?? 1e6,
+  });
+}
+
+/**
+ * Wires authentication and every event to the services. Returns `drain`, which resolves once the
+ * handler work already started (stores, presence bookkeeping) has settled — for shutdown.
+ */
+export function attachSocketHandlers(io: ParleyServer, services: Services, logger: Logger) {
+  const inflight = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    inflight.add(work);
+    void work.finally(() => inflight.delete(work));
+  };
+  const bindings = eventBindings(services);
+
+  io.use(socketAuth(services.auth, logger));
+  io.on('connection', (socket) => {
+    const user = socket.data.user;
+    void socket.join(userRoom(user.id));
+    bindEvents(socket, bindings, logger, track);
+    socket.emit('connection', {
+      success: true,
+      user: { _id: user.id, name: user.name, username: user.username },
+    });
+    const joined = services.presence.connected(user, socket.id).then(
+      (online) => {
+        socket.emit('online_users', online);
+      },
+      (err: unknown) => logger.error({ err, userId: user.id }, 'presence bookkeeping failed on connect'),
+    );
+    track(joined);
+    socket.on('disconnect', () => {
+      track(
+        joined
+          .then(() => services.presence.disconnected(user, socket.id))
+          .catch((err: unknown) =>
+            logger.error({ err, userId: user.id }, 'presence bookkeeping failed on disconnect'),
+          ),
+      );
+    });
+  });
+
+  return {
+    drain: async (): Promise<void> => {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+  };
+}

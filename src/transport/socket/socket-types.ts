@@ -1,0 +1,23 @@
+import type { Server, Socket } from 'socket.io';
+import type { User } from '../../domain/types.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/events.js';
+
+export interface SocketData {
+  user: User;
+}
+
+export type ParleyServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+export type ParleySocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+/** The room that holds every socket of one user, on every process. */
+export const userRoom = (userId: string): string => `user:${userId}`;

@@ -1,9 +1,9 @@
-import argon2 from 'argon2';
+import { hash, verify } from '@node-rs/argon2';
 import type { PasswordHasher } from '../services/ports.js';
 
 /**
- * argon2id with OWASP's minimum profile (19 MiB, 2 passes, 1 lane) unless told otherwise; hashing runs
- * on libuv's thread pool, off the event loop.
+ * argon2id (the library's default algorithm) with OWASP's minimum profile — 19 MiB, 2 passes, 1 lane —
+ * unless told otherwise. Hashing runs on the library's worker threads, off the event loop.
  */
 export class Argon2PasswordHasher implements PasswordHasher {
   constructor(
@@ -15,12 +15,12 @@ export class Argon2PasswordHasher implements PasswordHasher {
   ) {}
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, { type: argon2.argon2id, ...this.params });
+    return hash(password, this.params);
   }
 
-  async verify(hash: string, password: string): Promise<boolean> {
+  async verify(hashed: string, password: string): Promise<boolean> {
     try {
-      return await argon2.verify(hash, password);
+      return await verify(hashed, password);
     } catch {
       return false;
     }

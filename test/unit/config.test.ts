@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+/** The one-line message `loadConfig` throws for `env`. */
+const problem = (env: Record<string, string | undefined>): string => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    const { message } = err;
+    assert.match(message, /^Invalid configuration: \S/);
+    assert.equal(message.includes('\n'), false, `expected one line, got ${JSON.stringify(message)}`);
+    return message;
+  }
+  assert.fail(`expected loadConfig(${JSON.stringify(env)}) to throw`);
+};
+
+describe('loadConfig', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    assert.deepEqual(
+      { ...config },
+      {
+        port: 3000,
+        host: '0.0.0.0',
+        dataDir: './data',
+        databaseUrl: undefined,
+        redisUrl: undefined,
+        jwtSecret: undefined,
+        jwtTtlSeconds: 7 * 86400,
+        logLevel: 'info',
+        maxMessageLength: 5000,
+        typingTimeoutMs: 5000,
+        corsOrigins: '*',
+      },
+    );
+  });
+
+  it('reads every setting', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATA_DIR: '/var/lib/parley',
+      JWT_SECRET: 'shh-a-secret',
+      JWT_EXPIRES_IN: '12h',
+      LOG_LEVEL: 'debug',
+      MAX_MESSAGE_LENGTH: '200',
+      TYPING_TIMEOUT_MS: '1500',
+      CORS_ORIGIN: 'https://a.example, https://b.example',
+    });
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.dataDir, '/var/lib/parley');
+    assert.equal(config.jwtSecret, 'shh-a-secret');
+    assert.equal(config.jwtTtlSeconds, 12 * 3600);
+    assert.equal(config.logLevel, 'debug');
+    assert.equal(config.maxMessageLength, 200);
+    assert.equal(config.typingTimeoutMs, 1500);
+    assert.deepEqual(config.corsOrigins, ['https://a.example', 'https://b.example']);
+  });
+
+  it('parses JWT_EXPIRES_IN as seconds, minutes, hours or days', () => {
+    const ttl = (value: string) => loadConfig({ JWT_EXPIRES_IN: value }).jwtTtlSeconds;
+    assert.equal(ttl('7d'), 604800);
+    assert.equal(ttl('3600'), 3600);
+    assert.equal(ttl('12h'), 43200);
+    assert.equal(ttl('90m'), 5400);
+    assert.equal(ttl('120s'), 120);
+  });
+
+  it('accepts PORT 0 (pick a free port) and redis/postgres URLs with a JWT_SECRET', () => {
+    assert.equal(loadConfig({ PORT: '0' }).port, 0);
+    const config = loadConfig({
+      REDIS_URL: 'redis://localhost:6379',
+      DATABASE_URL: 'postgres://u:p@localhost/parley',
+      JWT_SECRET: 'shared',
+    });
+    assert.equal(config.redisUrl, 'redis://localhost:6379');
+    assert.equal(config.databaseUrl, 'postgres://u:p@localhost/parley');
+  });
+
+  it('names PORT when it is not a number or out of range', () => {
+    assert.match(problem({ PORT: 'abc' }), /PORT/);
+    assert.match(problem({ PORT: '70000' }), /PORT/);
+    assert.match(problem({ PORT: '-1' }), /PORT/);
+  });
+
+  it('names LOG_LEVEL, MAX_MESSAGE_LENGTH, TYPING_TIMEOUT_MS and JWT_EXPIRES_IN when invalid', () => {
+    assert.match(problem({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+    assert.match(problem({ MAX_MESSAGE_LENGTH: '0' }), /MAX_MESSAGE_LENGTH/);
+    assert.match(problem({ MAX_MESSAGE_LENGTH: 'lots' }), /MAX_MESSAGE_LENGTH/);
+    assert.match(problem({ TYPING_TIMEOUT_MS: '1.5' }), /TYPING_TIMEOUT_MS/);
+    assert.match(problem({ JWT_EXPIRES_IN: 'forever' }), /JWT_EXPIRES_IN/);
+    assert.match(problem({ JWT_EXPIRES_IN: '10s' }), /JWT_EXPIRES_IN/);
+  });
+
+  it('names REDIS_URL and DATABASE_URL when they are not redis or postgres URLs', () => {
+    const redis = problem({ REDIS_URL: 'http://x', JWT_SECRET: 'shared' });
+    assert.match(redis, /REDIS_URL/);
+    assert.doesNotMatch(redis, /JWT_SECRET/);
+    assert.match(problem({ DATABASE_URL: 'mysql://x/db', JWT_SECRET: 'shared' }), /DATABASE_URL/);
+  });
+
+  it('requires JWT_SECRET when REDIS_URL or DATABASE_URL is set', () => {
+    assert.match(problem({ REDIS_URL: 'redis://localhost:6379' }), /JWT_SECRET/);
+    assert.match(problem({ DATABASE_URL: 'postgres://localhost/parley' }), /JWT_SECRET/);
+    assert.match(problem({ REDIS_URL: 'redis://localhost:6379', JWT_SECRET: '' }), /JWT_SECRET/);
+  });
+
+  it('lists several problems together in one line', () => {
+    const message = problem({ PORT: 'abc', LOG_LEVEL: 'loud', MAX_MESSAGE_LENGTH: '0' });
+    assert.match(message, /PORT/);
+    assert.match(message, /LOG_LEVEL/);
+    assert.match(message, /MAX_MESSAGE_LENGTH/);
+  });
+
+  it('counts empty strings as unset', () => {
+    const config = loadConfig({ PORT: '', HOST: '', DATA_DIR: '', LOG_LEVEL: '', JWT_SECRET: '' });
+    assert.equal(config.port, 3000);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.dataDir, './data');
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.jwtSecret, undefined);
+  });
+
+  it('ignores unrelated environment variables', () => {
+    assert.equal(loadConfig({ PATH: '/bin', HOME: '/home/x', NODE_ENV: 'whatever' }).port, 3000);
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    assert.equal(Object.isFrozen(config), true);
+    assert.throws(() => {
+      (config as { port: number }).port = 1;
+    }, TypeError);
+    assert.equal(config.port, 3000);
+  });
+});

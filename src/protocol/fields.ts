@@ -6,16 +6,21 @@ export const typeError =
   (issue: { input?: unknown }): string =>
     issue.input === undefined || issue.input === null ? `${field} is required` : `${field} must be ${kind}`;
 
-/** A string id (user or message): trimmed, non-empty, bounded. */
-export const idField = (field: string) =>
+/** A string that may not contain NUL: PostgreSQL text cannot hold it, and no client means to send it. */
+export const textField = (field: string) =>
   z
     .string({ error: typeError(field, 'a string') })
-    .trim()
-    .min(1, `${field} must not be empty`)
-    .max(128, `${field} is too long`);
+    .refine((s) => !s.includes('\u0000'), `${field} must not contain NUL characters`);
 
-const toIntIfNumeric = (value: unknown): unknown =>
-  typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+/** A string id (user or message): trimmed, non-empty, bounded. */
+export const idField = (field: string) =>
+  textField(field).trim().min(1, `${field} must not be empty`).max(128, `${field} is too long`);
+
+/** Numeric strings become numbers (query strings); `null` means "not given" for optional numbers. */
+const toIntIfNumeric = (value: unknown): unknown => {
+  if (value === null) return undefined;
+  return typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+};
 
 /** A page number: integer ≥ 1, also accepted as a numeric string (query strings). */
 export const pageField = z.preprocess(

@@ -1,15 +1,12 @@
 import { z } from 'zod';
-import { idField, limitField, pageField, typeError } from './fields.js';
+import { idField, limitField, pageField, textField, typeError } from './fields.js';
 
 /** Client → server payloads and REST bodies. Each is the one schema used to validate that input. */
 
 export const sendMessageInput = z.object({
   receiverId: idField('receiverId'),
   // Length limits are a configurable domain rule, checked by the messaging service.
-  content: z
-    .string({ error: typeError('content', 'a string') })
-    .trim()
-    .min(1, 'content must not be empty'),
+  content: textField('content').trim().min(1, 'content must not be empty'),
 });
 
 export const markMessageReadInput = z.object({ messageId: idField('messageId') });
@@ -35,8 +32,7 @@ export const usersQuery = z.object({
 });
 
 export const registerInput = z.object({
-  name: z
-    .string({ error: typeError('name', 'a string') })
+  name: textField('name')
     .trim()
     .min(1, 'name must not be empty')
     .max(100, 'name must be at most 100 characters'),

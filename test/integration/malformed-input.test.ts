@@ -94,7 +94,6 @@ function malformedCases(ids: { alice: string; bob: string; mallory: string; bobs
   };
   const notNumbers = ['abc', 'NaN', 'Infinity', '1e3', '', true, {}, [], [1]];
   history('page must be a positive integer', 'page', [0, -1, 1.5, ...notNumbers]);
-  history('page is required', 'page', [null]);
   history('page must be at most 1000000', 'page', [1e7]);
   history('limit must be a positive integer', 'limit', [0, -5, 2.5, ...notNumbers]);
 

@@ -136,7 +136,8 @@ describe('REST authentication', () => {
       [[name, username, email, password], /^request body must be an object$/],
       ['"just a string"', /^request body must be an object$/],
       ['', /^request body must be an object$/],
-      ['{"name": "x",', /JSON/i],
+      ['{"name": "x",', /^request body is not valid JSON$/],
+      [`{"name":"x","__proto__":{"role":"admin"}}`, /must not contain __proto__/],
     ];
     for (const [body, message] of cases) {
       const res = await register(body);

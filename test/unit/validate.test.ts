@@ -51,6 +51,14 @@ describe('parseInput: send_message', () => {
     assert.equal(send({ receiverId: 'u1', content: ' \n\t ' }), 'content must not be empty');
   });
 
+  it('rejects NUL characters, which no client means to send and PostgreSQL cannot store', () => {
+    assert.equal(send({ receiverId: 'u1', content: 'a\u0000b' }), 'content must not contain NUL characters');
+    assert.equal(
+      send({ receiverId: 'u\u00001', content: 'hi' }),
+      'receiverId must not contain NUL characters',
+    );
+  });
+
   it('bounds ids', () => {
     assert.equal(send({ receiverId: 'x'.repeat(129), content: 'hi' }), 'receiverId is too long');
   });
@@ -92,6 +100,14 @@ describe('parseInput: other socket payloads', () => {
       limit: 100,
     });
     assert.deepEqual(parseInput(historyInput, { otherUserId: 'u' }, 'x'), { otherUserId: 'u' });
+  });
+
+  it('treats null page and limit as not given', () => {
+    assert.deepEqual(parseInput(historyInput, { otherUserId: 'u1', page: null, limit: null }, 'x'), {
+      otherUserId: 'u1',
+      page: undefined,
+      limit: undefined,
+    });
   });
 
   it('rejects page and limit below 1, fractions and non-numbers', () => {

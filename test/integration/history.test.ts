@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { http, registerUser, type Registered } from '../support/http.js';
+import type { WireMessage } from '../../src/protocol/outputs.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { connectClient, type TestClient } from '../support/socket.js';
 
-type WireMessage = {
-  _id: string;
-  content: string;
-  sentAt: string;
-  read: boolean;
-  senderId: string;
-  senderName: string;
-  receiverId: string;
-  receiverName: string;
-};
 type History = {
   messages: WireMessage[];
   otherUser: { _id: string; name: string };

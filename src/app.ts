@@ -1,9 +1,15 @@
 import { join } from 'node:path';
 import cors from '@fastify/cors';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { ConfigError } from './config.js';
 import { MemoryPresence } from './presence/memory-presence.js';
+import { MemoryTypingState } from './presence/memory-typing-state.js';
+import type { Presence } from './presence/presence.js';
+import { RedisPresence } from './presence/redis-presence.js';
+import { RedisTypingState } from './presence/redis-typing-state.js';
+import type { TypingState } from './presence/typing-state.js';
+import { connectRedis, redactUrl, type RedisClient } from './redis/redis-connection.js';
 import { Argon2PasswordHasher } from './security/argon2-password-hasher.js';
 import { JoseTokenIssuer } from './security/jose-token-issuer.js';
 import { loadOrCreateSecret } from './security/secret-file.js';
@@ -14,14 +20,16 @@ import { PresenceService } from './services/presence-service.js';
 import type { Services } from './services/services.js';
 import { TypingService } from './services/typing-service.js';
 import { UserService } from './services/user-service.js';
+import type { StoreDialect } from './store/dialect.js';
 import { KyselyStore } from './store/kysely-store.js';
 import { migrateToLatest } from './store/migrations.js';
+import { createPostgresDialect } from './store/postgres-dialect.js';
 import { createSqliteDialect } from './store/sqlite-dialect.js';
-import { registerJsonParser } from './transport/http/json-parser.js';
 import { authRoutes } from './transport/http/auth-routes.js';
-import { healthRoutes } from './transport/http/health-routes.js';
+import { healthRoutes, type ReadinessCheck } from './transport/http/health-routes.js';
 import { registerHttpAuth } from './transport/http/http-auth.js';
 import { registerHttpErrors } from './transport/http/http-errors.js';
+import { registerJsonParser } from './transport/http/json-parser.js';
 import { messageRoutes } from './transport/http/message-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
@@ -38,6 +46,65 @@ export interface Parley {
   close(): Promise<void>;
 }
 
+/** SQLite in DATA_DIR by default; PostgreSQL when DATABASE_URL is set. Migrated before use. */
+async function openStorage(config: Readonly<Config>, logger: Logger): Promise<StoreDialect> {
+  const dialect = config.databaseUrl
+    ? createPostgresDialect({ url: config.databaseUrl, poolMax: config.databasePoolMax, logger })
+    : createSqliteDialect(join(config.dataDir, 'parley.db'));
+  const where = config.databaseUrl ? redactUrl(config.databaseUrl) : join(config.dataDir, 'parley.db');
+  try {
+    const applied = await migrateToLatest(dialect);
+    logger.info({ storage: dialect.name, where, migrationsApplied: applied }, 'storage ready');
+  } catch (err) {
+    await dialect.db.destroy().catch(() => undefined);
+    throw new Error(`Cannot open ${dialect.name} storage at ${where}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return dialect;
+}
+
+interface Realtime {
+  presence: Presence;
+  typingState: TypingState;
+  redis?: { commands: RedisClient; subscriber: RedisClient };
+}
+
+/** In memory by default; with REDIS_URL, presence, typing and Socket.IO fan-out go through Redis. */
+async function openRealtime(config: Readonly<Config>, logger: Logger, io: ParleyServer): Promise<Realtime> {
+  if (!config.redisUrl) {
+    logger.info({ presence: 'memory', fanout: 'memory' }, 'realtime ready');
+    return { presence: new MemoryPresence(), typingState: new MemoryTypingState() };
+  }
+  const url = config.redisUrl;
+  const commands = await connectRedis({ url, logger, name: 'commands', failFast: true });
+  const subscriber = await connectRedis({ url, logger, name: 'subscriber', failFast: false }).catch(
+    async (err: unknown) => {
+      commands.destroy();
+      throw err;
+    },
+  );
+  // Sharded pub/sub with a channel per user room: a process receives only the emits for users it holds.
+  io.adapter(
+    createShardedAdapter(commands, subscriber, {
+      channelPrefix: `${config.redisPrefix}socket.io`,
+      subscriptionMode: 'dynamic',
+    }),
+  );
+  const presence = new RedisPresence(commands, {
+    prefix: config.redisPrefix,
+    ttlMs: config.presenceTtlMs,
+    onError: (err) => logger.warn({ err }, 'presence refresh failed'),
+  });
+  presence.start();
+  logger.info({ presence: 'redis', fanout: 'redis', redis: redactUrl(url) }, 'realtime ready');
+  return {
+    presence,
+    typingState: new RedisTypingState(commands, { prefix: config.redisPrefix }),
+    redis: { commands, subscriber },
+  };
+}
+
 /**
  * The composition root: the only place that knows which implementations run. Reads nothing from the
  * environment — everything comes in `config`.
@@ -52,20 +119,6 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
   });
   const logger: Logger = fastify.log;
 
-  if (config.databaseUrl || config.redisUrl) {
-    throw new ConfigError(
-      'Invalid configuration: DATABASE_URL and REDIS_URL are not supported by this version yet',
-    );
-  }
-
-  const dbFile = join(config.dataDir, 'parley.db');
-  const dialect = createSqliteDialect(dbFile);
-  const store = new KyselyStore(dialect);
-  const applied = await migrateToLatest(dialect);
-  logger.info({ storage: 'sqlite', file: dbFile, migrationsApplied: applied }, 'storage ready');
-  const presence = new MemoryPresence();
-  logger.info({ presence: 'memory' }, 'presence ready');
-
   let secret = config.jwtSecret;
   if (!secret) {
     const kept = loadOrCreateSecret(config.dataDir);
@@ -78,13 +131,39 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     }
   }
 
+  const dialect = await openStorage(config, logger);
+  const store = new KyselyStore(dialect);
   const io = createSocketServer(fastify.server, { corsOrigins: config.corsOrigins });
+  let realtime: Realtime;
+  try {
+    realtime = await openRealtime(config, logger, io);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
   const notifier = new SocketNotifier(io);
   const users = new UserService(store);
-  const typing = new TypingService({ users, notifier, timeoutMs: config.typingTimeoutMs });
+  const typing = new TypingService({
+    state: realtime.typingState,
+    users,
+    notifier,
+    logger,
+    timeoutMs: config.typingTimeoutMs,
+  });
+  const presence = new PresenceService({
+    presence: realtime.presence,
+    store,
+    users,
+    typing,
+    notifier,
+    clock: systemClock,
+    logger,
+  });
   const services: Services = {
     users,
     typing,
+    presence,
     auth: new AuthService({
       store,
       users,
@@ -100,28 +179,34 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
       logger,
       options: { maxContentLength: config.maxMessageLength, defaultPageSize: 50 },
     }),
-    presence: new PresenceService({ presence, store, users, typing, notifier, clock: systemClock, logger }),
   };
   const sockets = attachSocketHandlers(io, services, logger);
+  typing.start();
+  if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));
 
   await fastify.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins });
   registerJsonParser(fastify);
   registerHttpErrors(fastify, logger);
   const { requireUser } = registerHttpAuth(fastify, services.auth);
   let closing = false;
-  healthRoutes(fastify, [{ name: 'storage', check: () => store.ping() }], () => closing);
+  const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
+  const redis = realtime.redis;
+  if (redis) checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()) });
+  healthRoutes(fastify, checks, () => closing);
   authRoutes(fastify, services, requireUser);
   userRoutes(fastify, services, requireUser);
   messageRoutes(fastify, services, requireUser);
 
   fastify.addHook('preClose', async () => {
     closing = true;
+    presence.stop();
     await io.close();
   });
   fastify.addHook('onClose', async () => {
     await sockets.drain();
-    typing.close();
-    await presence.close();
+    await typing.close();
+    await realtime.presence.close();
+    if (redis) await Promise.allSettled([redis.commands.close(), redis.subscriber.close()]);
     await store.close();
   });
 

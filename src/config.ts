@@ -64,6 +64,12 @@ const schema = z
     MAX_MESSAGE_LENGTH: int('MAX_MESSAGE_LENGTH', 1, 1_000_000).default(5000),
     TYPING_TIMEOUT_MS: int('TYPING_TIMEOUT_MS', 100, 600_000).default(5000),
     CORS_ORIGIN: z.string().trim().min(1, 'CORS_ORIGIN must not be empty').default('*'),
+    DATABASE_POOL_MAX: int('DATABASE_POOL_MAX', 1, 1000).default(10),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX must be 1-64 letters, digits or :_.-')
+      .default('parley:'),
+    PRESENCE_TTL_MS: int('PRESENCE_TTL_MS', 1000, 3_600_000).default(30_000),
   })
   .superRefine((env, ctx) => {
     if ((env.DATABASE_URL || env.REDIS_URL) && !env.JWT_SECRET) {
@@ -89,6 +95,11 @@ export interface Config {
   typingTimeoutMs: number;
   /** `*` for any origin, or a list of allowed origins. */
   corsOrigins: '*' | string[];
+  databasePoolMax: number;
+  /** Prefix of every Redis key and pub/sub channel Parley uses. */
+  redisPrefix: string;
+  /** How long a connection's presence entry lives in Redis without a refresh. */
+  presenceTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +127,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     jwtTtlSeconds: e.JWT_EXPIRES_IN,
     logLevel: e.LOG_LEVEL,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    redisPrefix: e.REDIS_PREFIX,
+    presenceTtlMs: e.PRESENCE_TTL_MS,
     typingTimeoutMs: e.TYPING_TIMEOUT_MS,
     corsOrigins:
       e.CORS_ORIGIN === '*'

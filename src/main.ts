@@ -41,7 +41,7 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     console.error(err.message);
   } else {
-    console.error('Parley failed to start:', err instanceof Error ? (err.stack ?? err.message) : err);
+    console.error(`Parley failed to start: ${err instanceof Error ? err.message : String(err)}`);
   }
   process.exit(1);
 });

@@ -35,6 +35,11 @@ export class MemoryPresence implements Presence {
     return this.connections.has(userId);
   }
 
+  /** Connections of one process cannot outlive it: nothing ever expires. */
+  async expire(): Promise<string[]> {
+    return [];
+  }
+
   async close(): Promise<void> {
     this.connections.clear();
   }

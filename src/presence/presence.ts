@@ -8,11 +8,16 @@
  * - Connecting an already-known connection id again changes nothing and resolves `false`;
  *   disconnecting an unknown one resolves `false`.
  * - `onlineUserIds` lists each online user once, in no particular order.
+ * - Entries of a process that died without disconnecting expire (shared implementations keep them alive
+ *   by refreshing while the process runs). `expire` removes users left with no live connection and
+ *   resolves their ids; across processes, each such user is reported to exactly one caller, so exactly
+ *   one `user_offline` is emitted. A single-process implementation has nothing to expire.
  */
 export interface Presence {
   connect(userId: string, connectionId: string): Promise<boolean>;
   disconnect(userId: string, connectionId: string): Promise<boolean>;
   onlineUserIds(): Promise<string[]>;
   isOnline(userId: string): Promise<boolean>;
+  expire(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -10,8 +10,11 @@ import type { UserService } from './user-service.js';
 /**
  * Online status. A user comes online with their first connection and goes offline with their last, on
  * any process; `user_online` / `user_offline` are broadcast on those transitions only, never per tab.
+ * Users of a process that died are found by `sweep` once their presence entries expire.
  */
 export class PresenceService {
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly deps: {
       presence: Presence;
@@ -23,6 +26,14 @@ export class PresenceService {
       logger: Logger;
     },
   ) {}
+
+  /** Sweeps for expired users every `intervalMs`. */
+  start(intervalMs: number): void {
+    this.timer ??= setInterval(() => {
+      this.sweep().catch((err: unknown) => this.deps.logger.warn({ err }, 'presence sweep failed'));
+    }, intervalMs);
+    this.timer.unref();
+  }
 
   /** Records a new connection and returns the other users online, for `online_users`. */
   async connected(user: User, connectionId: string): Promise<OnlineUser[]> {
@@ -42,10 +53,28 @@ export class PresenceService {
   }
 
   async disconnected(user: User, connectionId: string): Promise<void> {
-    const { presence, users, typing, notifier, clock, logger } = this.deps;
-    if (!(await presence.disconnect(user.id, connectionId))) return;
+    if (await this.deps.presence.disconnect(user.id, connectionId)) await this.wentOffline(user);
+  }
+
+  /** Announces the users whose connections all expired (their process died). */
+  async sweep(): Promise<void> {
+    for (const id of await this.deps.presence.expire()) {
+      const user = await this.deps.users.get(id);
+      if (user) await this.wentOffline(user);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async wentOffline(user: User): Promise<void> {
+    const { users, typing, notifier, clock, logger } = this.deps;
     const lastSeen = clock.now();
-    typing.stopAll(user);
+    await typing
+      .endAll(user)
+      .catch((err: unknown) => logger.warn({ err, userId: user.id }, 'could not end typing states'));
     await users
       .setLastSeen(user.id, lastSeen)
       .catch((err: unknown) => logger.warn({ err, userId: user.id }, 'could not store lastSeen'));

@@ -1,62 +1,66 @@
 import { AppError } from '../domain/errors.js';
 import type { User } from '../domain/types.js';
-import type { Notifier } from './ports.js';
+import type { TypingState } from '../presence/typing-state.js';
+import type { Logger, Notifier } from './ports.js';
 import type { UserService } from './user-service.js';
 
 /**
- * Typing indicators. `start` tells the receiver's sockets the typist is typing and (re)arms a timer; the
- * state ends with `stop`, after `timeoutMs` without a new `start`, or when the typist goes offline —
- * each ending tells the receiver `isTyping: false`.
+ * Typing indicators. `start` tells every socket of the receiver that the typist is typing and (re)arms
+ * the state's expiry; the state ends with `stop`, after `timeoutMs` without a new `start` (found by a
+ * sweep every quarter of the timeout), or when the typist goes offline — each ending tells the receiver
+ * `isTyping: false`.
  */
 export class TypingService {
-  /** typist id → receiver id → expiry timer */
-  private readonly active = new Map<string, Map<string, NodeJS.Timeout>>();
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: { users: UserService; notifier: Notifier; timeoutMs: number }) {}
+  constructor(
+    private readonly deps: {
+      state: TypingState;
+      users: UserService;
+      notifier: Notifier;
+      logger: Logger;
+      timeoutMs: number;
+    },
+  ) {}
 
-  async start(typist: User, receiverId: string): Promise<void> {
+  /** Starts the sweep that ends expired states. */
+  start(): void {
+    const interval = Math.min(1000, Math.max(50, Math.floor(this.deps.timeoutMs / 4)));
+    this.timer ??= setInterval(() => {
+      this.sweep().catch((err: unknown) => this.deps.logger.warn({ err }, 'typing sweep failed'));
+    }, interval);
+    this.timer.unref();
+  }
+
+  async begin(typist: User, receiverId: string): Promise<void> {
     const receiver = await this.receiver(typist, receiverId);
-    let timers = this.active.get(typist.id);
-    if (!timers) {
-      timers = new Map();
-      this.active.set(typist.id, timers);
-    }
-    clearTimeout(timers.get(receiver.id));
-    const timer = setTimeout(() => this.end(typist, receiver.id), this.deps.timeoutMs);
-    timer.unref();
-    timers.set(receiver.id, timer);
+    await this.deps.state.start(typist.id, receiver.id, this.deps.timeoutMs);
     this.emit(typist, receiver.id, true);
   }
 
-  async stop(typist: User, receiverId: string): Promise<void> {
+  async end(typist: User, receiverId: string): Promise<void> {
     const receiver = await this.receiver(typist, receiverId);
-    this.clear(typist.id, receiver.id);
+    await this.deps.state.stop(typist.id, receiver.id);
     this.emit(typist, receiver.id, false);
   }
 
   /** The typist went offline: end every typing state they had. */
-  stopAll(typist: User): void {
-    const timers = this.active.get(typist.id);
-    if (!timers) return;
-    for (const receiverId of [...timers.keys()]) this.end(typist, receiverId);
+  async endAll(typist: User): Promise<void> {
+    for (const receiverId of await this.deps.state.stopAll(typist.id)) this.emit(typist, receiverId, false);
   }
 
-  close(): void {
-    for (const timers of this.active.values()) for (const t of timers.values()) clearTimeout(t);
-    this.active.clear();
+  /** Ends the states that expired (on any process, when the state is shared). */
+  async sweep(): Promise<void> {
+    for (const { typistId, receiverId } of await this.deps.state.expired()) {
+      const typist = await this.deps.users.get(typistId);
+      if (typist) this.emit(typist, receiverId, false);
+    }
   }
 
-  private end(typist: User, receiverId: string): void {
-    this.clear(typist.id, receiverId);
-    this.emit(typist, receiverId, false);
-  }
-
-  private clear(typistId: string, receiverId: string): void {
-    const timers = this.active.get(typistId);
-    if (!timers) return;
-    clearTimeout(timers.get(receiverId));
-    timers.delete(receiverId);
-    if (timers.size === 0) this.active.delete(typistId);
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.deps.state.close();
   }
 
   private emit(typist: User, receiverId: string, isTyping: boolean): void {

@@ -33,6 +33,9 @@ describe('loadConfig', () => {
         maxMessageLength: 5000,
         typingTimeoutMs: 5000,
         corsOrigins: '*',
+        databasePoolMax: 10,
+        redisPrefix: 'parley:',
+        presenceTtlMs: 30_000,
       },
     );
   });
@@ -48,6 +51,9 @@ describe('loadConfig', () => {
       MAX_MESSAGE_LENGTH: '200',
       TYPING_TIMEOUT_MS: '1500',
       CORS_ORIGIN: 'https://a.example, https://b.example',
+      DATABASE_POOL_MAX: '25',
+      REDIS_PREFIX: 'chat:eu1:',
+      PRESENCE_TTL_MS: '45000',
     });
     assert.equal(config.port, 8080);
     assert.equal(config.host, '127.0.0.1');
@@ -58,6 +64,20 @@ describe('loadConfig', () => {
     assert.equal(config.maxMessageLength, 200);
     assert.equal(config.typingTimeoutMs, 1500);
     assert.deepEqual(config.corsOrigins, ['https://a.example', 'https://b.example']);
+    assert.equal(config.databasePoolMax, 25);
+    assert.equal(config.redisPrefix, 'chat:eu1:');
+    assert.equal(config.presenceTtlMs, 45000);
+  });
+
+  it('names invalid scale-out settings', () => {
+    assert.throws(
+      () => loadConfig({ DATABASE_POOL_MAX: '0', REDIS_PREFIX: 'has space', PRESENCE_TTL_MS: '10' }),
+      (err: Error) =>
+        /DATABASE_POOL_MAX/.test(err.message) &&
+        /REDIS_PREFIX/.test(err.message) &&
+        /PRESENCE_TTL_MS/.test(err.message) &&
+        !err.message.includes('\n'),
+    );
   });
 
   it('parses JWT_EXPIRES_IN as seconds, minutes, hours or days', () => {

@@ -32,13 +32,13 @@ export function eventBindings({ messaging, typing }: Services): Record<ClientEve
     },
     typing_start: {
       run: async (user, p) => {
-        await typing.start(user, parseInput(typingInput, p, 'typing_start payload').receiverId);
+        await typing.begin(user, parseInput(typingInput, p, 'typing_start payload').receiverId);
         return ok;
       },
     },
     typing_stop: {
       run: async (user, p) => {
-        await typing.stop(user, parseInput(typingInput, p, 'typing_stop payload').receiverId);
+        await typing.end(user, parseInput(typingInput, p, 'typing_stop payload').receiverId);
         return ok;
       },
     },

@@ -10,6 +10,11 @@ export interface StoreDialect {
   readonly db: Kysely<Database>;
   /** Column type for an auto-incrementing bigint primary key. */
   readonly serialPrimaryKey: 'integer' | 'bigserial';
+  /**
+   * The schema that unqualified names resolve to, where the engine has schemas. Migrations keep their
+   * bookkeeping tables there, so several Parley databases can share one PostgreSQL database.
+   */
+  currentSchema(): Promise<string | undefined>;
   /** Whether `err` is the driver's unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
 }

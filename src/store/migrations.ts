@@ -56,7 +56,11 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
 /** Brings the database to the latest schema; throws with the failing migration's error. */
 export async function migrateToLatest(dialect: StoreDialect): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db: dialect.db, provider });
+  const migrator = new Migrator({
+    db: dialect.db,
+    provider,
+    migrationTableSchema: await dialect.currentSchema(),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

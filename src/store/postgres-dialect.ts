@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../services/ports.js';
 import type { StoreDialect } from './dialect.js';
@@ -35,10 +35,13 @@ export function createPostgresDialect(options: {
   pool.on('error', (err) =>
     options.logger.warn({ err }, 'PostgreSQL connection lost; the pool will reconnect'),
   );
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     name: 'postgres',
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    db,
     serialPrimaryKey: 'bigserial',
+    currentSchema: async () =>
+      (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema,
     isUniqueViolation: (err) =>
       typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505',
   };

@@ -22,6 +22,7 @@ export function createSqliteDialect(file: string): StoreDialect {
     name: 'sqlite',
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
     serialPrimaryKey: 'integer',
+    currentSchema: async () => undefined,
     isUniqueViolation: (err) =>
       typeof err === 'object' &&
       err !== null &&

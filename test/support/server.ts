@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type Parley } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { TEST_REDIS_URL, createTestRedisPrefix, createTestSchema } from './services.js';
 
 export interface TestServer {
   url: string;
@@ -13,15 +14,36 @@ export interface TestServer {
 
 export const TEST_SECRET = 'parley-test-secret-0123456789-abcdefghijklmnop';
 
-/** A real Parley on 127.0.0.1, a free port and a fresh SQLite database in a temporary directory. */
+/**
+ * Which backends `startServer` uses: `default` (SQLite + memory) or, with PARLEY_TEST_BACKEND=scaled,
+ * PostgreSQL + Redis in a fresh schema and key prefix (the test runner sets it for a second pass).
+ */
+export const testBackend = process.env.PARLEY_TEST_BACKEND === 'scaled' ? 'scaled' : 'default';
+
+/** A real Parley on 127.0.0.1, a free port and fresh storage (SQLite in a temp dir, or a fresh schema). */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const cleanups: Array<() => Promise<void>> = [
+    async () => rmSync(dataDir, { recursive: true, force: true }),
+  ];
+  const backendEnv: Record<string, string> = {};
+  if (testBackend === 'scaled') {
+    const schema = await createTestSchema();
+    const redis = createTestRedisPrefix();
+    cleanups.push(schema.drop, redis.clear);
+    Object.assign(backendEnv, {
+      DATABASE_URL: schema.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: redis.prefix,
+    });
+  }
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_SECRET,
+    ...backendEnv,
     ...env,
   });
   const app = await createApp(config);
@@ -32,7 +54,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     dataDir,
     close: async () => {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      for (const cleanup of cleanups) await cleanup();
     },
   };
 }

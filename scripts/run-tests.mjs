@@ -1,32 +1,109 @@
 #!/usr/bin/env node
-// Runs every test file under test/ with Node's test runner (TypeScript through tsx).
-// Usage: node scripts/run-tests.mjs [dir-or-file ...]   (default: test/unit test/contract test/integration)
+// Runs the test suites with Node's test runner (TypeScript through tsx).
+//
+//   node scripts/run-tests.mjs                 every suite: unit, contract and integration on SQLite + memory,
+//                                              then the integration suite again on PostgreSQL + Redis
+//   node scripts/run-tests.mjs <dir|file> ...  just those files, on the default backends
+//
+// Suites that need PostgreSQL or Redis skip themselves, with the reason, when those do not answer; the
+// PostgreSQL + Redis pass is skipped likewise, and the summary at the end says so.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
+import { createClient } from 'redis';
 
-const roots = process.argv.slice(2);
-const targets = roots.length > 0 ? roots : ['test/unit', 'test/contract', 'test/integration'];
+const DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
-const files = [];
-const walk = (path) => {
-  if (!existsSync(path)) return;
-  if (statSync(path).isFile()) return void files.push(path);
-  for (const entry of readdirSync(path).sort()) {
-    const full = join(path, entry);
-    if (statSync(full).isDirectory()) walk(full);
-    else if (entry.endsWith('.test.ts')) files.push(full);
-  }
+const collect = (targets) => {
+  const files = [];
+  const walk = (path) => {
+    if (!existsSync(path)) return;
+    if (statSync(path).isFile()) return void files.push(path);
+    for (const entry of readdirSync(path).sort()) {
+      const full = join(path, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (entry.endsWith('.test.ts')) files.push(full);
+    }
+  };
+  targets.forEach(walk);
+  return files;
 };
-targets.forEach(walk);
 
-if (files.length === 0) {
-  console.error('No test files found in', targets.join(', '));
-  process.exit(1);
+const run = (title, files, env = {}) => {
+  console.log(`\n=== ${title} (${files.length} files)\n`);
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    },
+  );
+  return result.status ?? 1;
+};
+
+async function unreachable() {
+  const reasons = [];
+  const db = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await db.connect();
+    await db.query('select 1');
+  } catch (err) {
+    reasons.push(`PostgreSQL is not reachable at ${DATABASE_URL} (${err.message})`);
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+  const redis = createClient({ url: REDIS_URL, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    reasons.push(`Redis is not reachable at ${REDIS_URL} (${err.message})`);
+  } finally {
+    if (redis.isOpen) await redis.close().catch(() => undefined);
+  }
+  return reasons;
 }
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env },
-});
-process.exit(result.status ?? 1);
+const explicit = process.argv.slice(2);
+if (explicit.length > 0) {
+  const files = collect(explicit);
+  if (files.length === 0) {
+    console.error('No test files found in', explicit.join(', '));
+    process.exit(1);
+  }
+  process.exit(run('selected suites', files));
+}
+
+const reasons = await unreachable();
+const failures = [];
+const skipped = [];
+if (
+  run(
+    'unit, contract and integration suites (SQLite + memory)',
+    collect(['test/unit', 'test/contract', 'test/integration']),
+  ) !== 0
+) {
+  failures.push('SQLite + memory pass');
+}
+// Suites that spawn their own processes choose their own backends; the rest run again on the scaled ones.
+const scaledFiles = collect(['test/integration']).filter((f) => !/(startup|cluster)[^/]*\.test\.ts$/.test(f));
+if (reasons.length > 0) {
+  skipped.push(`integration suite on PostgreSQL + Redis: ${reasons.join('; ')}`);
+  skipped.push(`contract and cluster suites that need them skipped themselves, for the same reason`);
+} else if (
+  run('integration suites again on PostgreSQL + Redis', scaledFiles, { PARLEY_TEST_BACKEND: 'scaled' }) !== 0
+) {
+  failures.push('PostgreSQL + Redis pass');
+}
+
+console.log('\n=== summary');
+for (const s of skipped) console.log(`skipped: ${s}`);
+if (failures.length > 0) {
+  console.log(`failed: ${failures.join(', ')}`);
+  process.exit(1);
+}
+console.log(reasons.length > 0 ? 'passed (with the skips above)' : 'passed: every suite, on every backend');

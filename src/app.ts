@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import cors from '@fastify/cors';
-import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { MemoryPresence } from './presence/memory-presence.js';
@@ -84,12 +84,13 @@ async function openRealtime(config: Readonly<Config>, logger: Logger, io: Parley
       throw err;
     },
   );
-  // Sharded pub/sub with a channel per user room: a process receives only the emits for users it holds.
+  // Sharded pub/sub with a channel per user room: a process receives only the emits for users it holds
+  // (docs/scaling.md). Classic pub/sub sends every emit to every process.
+  const channel = `${config.redisPrefix}socket.io`;
   io.adapter(
-    createShardedAdapter(commands, subscriber, {
-      channelPrefix: `${config.redisPrefix}socket.io`,
-      subscriptionMode: 'dynamic',
-    }),
+    config.redisAdapter === 'sharded'
+      ? createShardedAdapter(commands, subscriber, { channelPrefix: channel, subscriptionMode: 'dynamic' })
+      : createAdapter(commands, subscriber, { key: channel }),
   );
   const presence = new RedisPresence(commands, {
     prefix: config.redisPrefix,
@@ -97,7 +98,10 @@ async function openRealtime(config: Readonly<Config>, logger: Logger, io: Parley
     onError: (err) => logger.warn({ err }, 'presence refresh failed'),
   });
   presence.start();
-  logger.info({ presence: 'redis', fanout: 'redis', redis: redactUrl(url) }, 'realtime ready');
+  logger.info(
+    { presence: 'redis', fanout: `redis-${config.redisAdapter}`, redis: redactUrl(url) },
+    'realtime ready',
+  );
   return {
     presence,
     typingState: new RedisTypingState(commands, { prefix: config.redisPrefix }),

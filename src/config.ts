@@ -70,6 +70,9 @@ const schema = z
       .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX must be 1-64 letters, digits or :_.-')
       .default('parley:'),
     PRESENCE_TTL_MS: int('PRESENCE_TTL_MS', 1000, 3_600_000).default(30_000),
+    REDIS_ADAPTER: z
+      .enum(['sharded', 'classic'], { error: 'REDIS_ADAPTER must be sharded or classic' })
+      .default('sharded'),
   })
   .superRefine((env, ctx) => {
     if ((env.DATABASE_URL || env.REDIS_URL) && !env.JWT_SECRET) {
@@ -100,6 +103,8 @@ export interface Config {
   redisPrefix: string;
   /** How long a connection's presence entry lives in Redis without a refresh. */
   presenceTtlMs: number;
+  /** Socket.IO fan-out over Redis: sharded pub/sub (Redis 7+, a channel per room) or classic pub/sub. */
+  redisAdapter: 'sharded' | 'classic';
 }
 
 export class ConfigError extends Error {
@@ -130,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     databasePoolMax: e.DATABASE_POOL_MAX,
     redisPrefix: e.REDIS_PREFIX,
     presenceTtlMs: e.PRESENCE_TTL_MS,
+    redisAdapter: e.REDIS_ADAPTER,
     typingTimeoutMs: e.TYPING_TIMEOUT_MS,
     corsOrigins:
       e.CORS_ORIGIN === '*'

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
         databasePoolMax: 10,
         redisPrefix: 'parley:',
         presenceTtlMs: 30_000,
+        redisAdapter: 'sharded',
       },
     );
   });

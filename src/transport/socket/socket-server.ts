@@ -45,7 +45,11 @@ export function attachSocketHandlers(io: ParleyServer, services: Services, logge
       (online) => {
         socket.emit('online_users', online);
       },
-      (err: unknown) => logger.error({ err, userId: user.id }, 'presence bookkeeping failed on connect'),
+      (err: unknown) => {
+        // Presence is down (Redis unreachable): the socket still works; its list is empty until it reconnects.
+        logger.error({ err, userId: user.id }, 'presence bookkeeping failed on connect');
+        socket.emit('online_users', []);
+      },
     );
     track(joined);
     socket.on('disconnect', () => {

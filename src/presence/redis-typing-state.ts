@@ -12,7 +12,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 const startScript = new LuaScript(`${NOW}
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]) * 2)
+-- Only ever lengthen the set's life: a shorter state must not drop a longer one's receiver.
+local keep = tonumber(ARGV[3]) * 2
+if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) end
 return 1`);
 
 /** KEYS: exp, by. ARGV: member, receiver. */

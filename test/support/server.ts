@@ -46,8 +46,15 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     ...backendEnv,
     ...env,
   });
-  const app = await createApp(config);
-  const url = await app.listen();
+  let app: Parley;
+  let url: string;
+  try {
+    app = await createApp(config);
+    url = await app.listen();
+  } catch (err) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw err;
+  }
   return {
     url,
     app,

@@ -1,0 +1,216 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WireMessage } from '../../src/protocol/outputs.js';
+import { http } from '../support/http.js';
+import { TEST_REDIS_URL, createTestRedisPrefix, createTestSchema } from '../support/services.js';
+import { connectClient, sleep, type TestClient } from '../support/socket.js';
+
+/**
+ * A real Parley cluster for the scale-out integration tests: several `src/main.ts` processes sharing one
+ * fresh PostgreSQL schema and one fresh Redis prefix, each on its own port.
+ *
+ * @example const cluster = await startCluster(3); … await cluster.stop();
+ */
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const CLUSTER_SECRET = 'parley-cluster-test-secret-0123456789-abcdefghijkl';
+/** Kept short so a dead process's users go offline within a few seconds. */
+export const PRESENCE_TTL_MS = 2000;
+export const TYPING_TIMEOUT_MS = 1000;
+const READY_TIMEOUT_MS = 15_000;
+const OUTPUT_LIMIT = 20_000;
+
+/** A port nothing listens on right now: bind port 0, read it, release it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+export class ClusterNode {
+  readonly url: string;
+  private output = '';
+  /** Resolves with the exit code or signal once the process has ended. */
+  readonly exited: Promise<string>;
+  private ended = false;
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-OUTPUT_LIMIT);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.ended = true;
+        resolve(signal ?? `code ${code}`);
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return !this.ended;
+  }
+
+  /** What the process printed so far, labelled, for failure messages. */
+  describe(): string {
+    const state = this.ended ? 'exited' : 'running';
+    return `--- ${this.name} (${this.url}, ${state}) output ---\n${this.output.trim() || '(nothing)'}`;
+  }
+
+  /** Polls GET /readyz until it answers 200; fails with the process output if it exits or times out. */
+  async waitReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer';
+    while (Date.now() < deadline) {
+      if (!this.alive) throw new Error(`${this.name} exited before it was ready\n${this.describe()}`);
+      try {
+        const res = await http(this.url, 'GET', '/readyz');
+        if (res.status === 200) return;
+        last = `${res.status} ${JSON.stringify(res.body)}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await sleep(100);
+    }
+    throw new Error(`${this.name} not ready after ${timeoutMs} ms (last: ${last})\n${this.describe()}`);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.alive) this.child.kill(signal);
+  }
+
+  /** SIGTERM, then SIGKILL if the process has not ended within `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.alive) return;
+    this.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    const outcome = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+export interface Cluster {
+  nodes: ClusterNode[];
+  /** Every node's output, for failure messages. */
+  describe(): string;
+  /** Ends every process, then drops the schema, clears the prefix and removes the data dirs. */
+  stop(): Promise<void>;
+}
+
+/** Starts `size` Parley processes at once (they migrate the shared schema concurrently) and waits for all. */
+export async function startCluster(size = 3, env: Record<string, string> = {}): Promise<Cluster> {
+  const schema = await createTestSchema();
+  const redis = createTestRedisPrefix();
+  const dirs: string[] = [];
+  const nodes: ClusterNode[] = [];
+  // Should the test process end without running `after` (a crash, a cancelled run), take the children along.
+  const killAll = () => nodes.forEach((n) => n.kill('SIGKILL'));
+  process.once('exit', killAll);
+  const cluster: Cluster = {
+    nodes,
+    describe: () => nodes.map((n) => n.describe()).join('\n'),
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+      process.off('exit', killAll);
+      await schema.drop();
+      await redis.clear();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (let i = 1; i <= size; i++) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
+      dirs.push(dataDir);
+      const port = await freePort();
+      // The test runner's marker would make a child believe it runs under `node --test`.
+      const { NODE_TEST_CONTEXT: _ignored, ...inherited } = process.env;
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...inherited,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+          DATABASE_URL: schema.url,
+          REDIS_URL: TEST_REDIS_URL,
+          REDIS_PREFIX: redis.prefix,
+          JWT_SECRET: CLUSTER_SECRET,
+          LOG_LEVEL: 'warn',
+          PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
+          TYPING_TIMEOUT_MS: String(TYPING_TIMEOUT_MS),
+          ...env,
+        },
+      });
+      nodes.push(new ClusterNode(`process ${i}`, port, child));
+    }
+    await Promise.all(nodes.map((n) => n.waitReady()));
+  } catch (err) {
+    await cluster.stop().catch(() => undefined);
+    throw err;
+  }
+  return cluster;
+}
+
+/** Tabs opened by a test, closed together by `closeAll`. */
+export class Tabs {
+  private open: TestClient[] = [];
+
+  /** Connects a tab of the user with `token` to `node` and waits until presence has been recorded. */
+  async connect(node: ClusterNode, token: string): Promise<TestClient> {
+    const client = await connectClient(node.url, token);
+    this.open.push(client);
+    await client.next('online_users', () => true, 5000);
+    return client;
+  }
+
+  closeAll(): void {
+    for (const client of this.open) client.close();
+    this.open = [];
+  }
+}
+
+/** Runs `fn`; on failure, appends every process's output to the error so the report shows it. */
+export async function withOutput<T>(cluster: Cluster | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (cluster && err instanceof Error) err.message += `\n${cluster.describe()}`;
+    throw err;
+  }
+}
+
+export type Sent = { success: true; message: WireMessage };
+export type Typing = { userId: string; userName: string; isTyping: boolean };
+export type Offline = { userId: string; lastSeen: string };
+
+/** Cross-process events travel through Redis: wait generously, assert nothing about speed. */
+export const WAIT = 5000;
+
+export const isIso = (value: unknown) =>
+  typeof value === 'string' && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
+export const byId = (id: string) => (m: { _id: string }) => m._id === id;
+export const sentOf = (id: string) => (p: Sent) => p.message?._id === id;
+export const aboutUser = (id: string) => (p: { userId: string }) => p.userId === id;

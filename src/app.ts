@@ -31,6 +31,7 @@ import { registerHttpAuth } from './transport/http/http-auth.js';
 import { registerHttpErrors } from './transport/http/http-errors.js';
 import { registerJsonParser } from './transport/http/json-parser.js';
 import { messageRoutes } from './transport/http/message-routes.js';
+import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
@@ -200,6 +201,7 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
   authRoutes(fastify, services, requireUser);
   userRoutes(fastify, services, requireUser);
   messageRoutes(fastify, services, requireUser);
+  metricsRoutes(fastify, { connectedSockets: () => io.engine.clientsCount });
 
   fastify.addHook('preClose', async () => {
     closing = true;

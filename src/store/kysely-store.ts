@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
+import { Batcher } from './batcher.js';
 import type { StoreDialect } from './dialect.js';
 import { conversationKey, type Database, type MessagesTable, type UsersTable } from './schema.js';
 import type { NewMessage, NewUser, Store, UserSearch } from './store.js';
@@ -44,9 +45,12 @@ const likePattern = (query: string): string => `%${query.toLowerCase().replace(/
  */
 export class KyselyStore implements Store {
   private readonly db;
+  /** Messages sent in the same event-loop turn are inserted by one statement, in one commit. */
+  private readonly messageInserts: Batcher<NewMessage, number>;
 
   constructor(private readonly dialect: StoreDialect) {
     this.db = dialect.db;
+    this.messageInserts = new Batcher((batch) => this.insertMessageRows(batch), 200);
   }
 
   async createUser(user: NewUser): Promise<User> {
@@ -140,19 +144,30 @@ export class KyselyStore implements Store {
   }
 
   async insertMessage(message: NewMessage): Promise<Message> {
-    const row = await this.db
+    const id = await this.messageInserts.add(message);
+    return { id: String(id), ...message, readAt: null };
+  }
+
+  /**
+   * One multi-row INSERT. Ids are assigned in VALUES order (rowid / bigserial), so the returned ids,
+   * sorted, belong to the rows in order — RETURNING itself promises no order.
+   */
+  private async insertMessageRows(batch: NewMessage[]): Promise<number[]> {
+    const rows = await this.db
       .insertInto('messages')
-      .values({
-        conversation: conversationKey(message.senderId, message.receiverId),
-        sender_id: message.senderId,
-        receiver_id: message.receiverId,
-        content: message.content,
-        sent_at: message.sentAt.getTime(),
-        read_at: null,
-      })
+      .values(
+        batch.map((m) => ({
+          conversation: conversationKey(m.senderId, m.receiverId),
+          sender_id: m.senderId,
+          receiver_id: m.receiverId,
+          content: m.content,
+          sent_at: m.sentAt.getTime(),
+          read_at: null,
+        })),
+      )
       .returning('id')
-      .executeTakeFirstOrThrow();
-    return { id: String(row.id), ...message, readAt: null };
+      .execute();
+    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
   }
 
   async findMessage(id: string): Promise<Message | undefined> {
@@ -201,6 +216,7 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.messageInserts.drain();
     await this.db.destroy();
   }
 }

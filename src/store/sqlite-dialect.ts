@@ -5,6 +5,28 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import type { Database } from './schema.js';
 
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running a small statement. This keeps the
+ * most recent prepared statements by SQL text (the text has placeholders, so one per query shape).
+ * Reuse is safe: Kysely runs each statement to completion synchronously.
+ */
+function withStatementCache(database: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare: (sql: string) => {
+      let statement = cache.get(sql);
+      if (statement) return statement;
+      statement = database.prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(sql, statement);
+      return statement;
+    },
+  };
+}
+
 /**
  * Opens (creating if needed) the SQLite database at `file`, in WAL mode.
  *
@@ -20,7 +42,7 @@ export function createSqliteDialect(file: string): StoreDialect {
   database.pragma('busy_timeout = 5000');
   return {
     name: 'sqlite',
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
     serialPrimaryKey: 'integer',
     currentSchema: async () => undefined,
     isUniqueViolation: (err) =>

@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BENCH_SECRET = 'parley-bench-secret-0123456789-abcdefghijklmnop';
+
+/** A server under test, running as its own process so its CPU and memory are its own. */
+export interface ServerHandle {
+  kind: string;
+  url: string;
+  port: number;
+  pid: number;
+  dataDir: string;
+  /** Resident set size of the server process, from /proc. */
+  rssBytes(): number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** BENCH_NODE_OPTIONS adds flags to the servers' node, e.g. "--cpu-prof --cpu-prof-dir=bench/results". */
+const nodeFlags = () => (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+
+let built = false;
+/** Compiles Parley once per bench run, so it runs from `dist/` as `npm start` does. */
+export function buildParley(): void {
+  if (built) return;
+  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('npm run build failed');
+  built = true;
+}
+
+const readRss = (pid: number): number => {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+};
+
+async function waitReady(url: string, child: ChildProcess, output: () => string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server did not become ready in ${timeoutMs} ms:\n${output()}`);
+}
+
+async function launch(kind: string, args: string[], env: Record<string, string>, dataDir: string) {
+  const port = Number(env.PORT) || (await freePort());
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const handle: ServerHandle = {
+    kind,
+    url,
+    port,
+    pid: child.pid ?? 0,
+    dataDir,
+    rssBytes: () => readRss(child.pid ?? 0),
+    output: () => log,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+  process.once('exit', () => child.kill('SIGKILL'));
+  await waitReady(url, child, handle.output);
+  return handle;
+}
+
+/**
+ * Starts Parley from `dist/` with a fresh DATA_DIR (or the given one), logging at `warn`.
+ * `env` adds or overrides settings (DATABASE_URL, REDIS_URL, PRESENCE_SCOPE, …).
+ */
+export async function startParley(options: { env?: Record<string, string>; dataDir?: string } = {}) {
+  buildParley();
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const handle = await launch(
+    'parley',
+    [...nodeFlags(), 'dist/main.js'],
+    { DATA_DIR: dataDir, JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...options.env },
+    dataDir,
+  );
+  const stop = handle.stop;
+  handle.stop = async () => {
+    await stop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  return handle;
+}
+
+/** Starts the bare Socket.IO relay (bench/relay-server.ts): the transport's own ceiling. */
+export async function startRelay(env: Record<string, string> = {}) {
+  return launch('relay', [...nodeFlags(), '--import', 'tsx', 'bench/relay-server.ts'], env, '');
+}

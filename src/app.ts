@@ -164,6 +164,7 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     notifier,
     clock: systemClock,
     logger,
+    scope: config.presenceScope,
   });
   const services: Services = {
     users,

@@ -70,6 +70,9 @@ const schema = z
       .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX must be 1-64 letters, digits or :_.-')
       .default('parley:'),
     PRESENCE_TTL_MS: int('PRESENCE_TTL_MS', 1000, 3_600_000).default(30_000),
+    PRESENCE_SCOPE: z
+      .enum(['all', 'contacts'], { error: 'PRESENCE_SCOPE must be all or contacts' })
+      .default('all'),
     REDIS_ADAPTER: z
       .enum(['sharded', 'classic'], { error: 'REDIS_ADAPTER must be sharded or classic' })
       .default('sharded'),
@@ -103,6 +106,8 @@ export interface Config {
   redisPrefix: string;
   /** How long a connection's presence entry lives in Redis without a refresh. */
   presenceTtlMs: number;
+  /** Who is told about whose presence: everyone (the spec), or users who share a conversation. */
+  presenceScope: 'all' | 'contacts';
   /** Socket.IO fan-out over Redis: sharded pub/sub (Redis 7+, a channel per room) or classic pub/sub. */
   redisAdapter: 'sharded' | 'classic';
 }
@@ -136,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     redisPrefix: e.REDIS_PREFIX,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     redisAdapter: e.REDIS_ADAPTER,
+    presenceScope: e.PRESENCE_SCOPE,
     typingTimeoutMs: e.TYPING_TIMEOUT_MS,
     corsOrigins:
       e.CORS_ORIGIN === '*'

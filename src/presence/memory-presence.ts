@@ -31,6 +31,10 @@ export class MemoryPresence implements Presence {
     return [...this.connections.keys()];
   }
 
+  async onlineAmong(userIds: readonly string[]): Promise<string[]> {
+    return userIds.filter((id) => this.connections.has(id));
+  }
+
   async isOnline(userId: string): Promise<boolean> {
     return this.connections.has(userId);
   }

@@ -69,3 +69,12 @@ export const isOnlineScript = new LuaScript(`${NOW}
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if score and tonumber(score) >= now then return 1 end
 return 0`);
+
+/** KEYS: users. ARGV: user ids. Returns 1/0 per id: whether that user has a live entry. */
+export const onlineAmongScript = new LuaScript(`${NOW}
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
+local out = {}
+for i, score in ipairs(scores) do
+  if score and tonumber(score) >= now then out[i] = 1 else out[i] = 0 end
+end
+return out`);

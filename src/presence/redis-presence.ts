@@ -4,6 +4,7 @@ import {
   connectScript,
   disconnectScript,
   isOnlineScript,
+  onlineAmongScript,
   onlineScript,
   reapScript,
   refreshScript,
@@ -64,6 +65,17 @@ export class RedisPresence implements Presence {
 
   async onlineUserIds(): Promise<string[]> {
     return (await onlineScript.run(this.client, [this.usersKey], [])) as string[];
+  }
+
+  async onlineAmong(userIds: readonly string[]): Promise<string[]> {
+    const online: string[] = [];
+    // Chunked: Lua's unpack has a stack limit of a few thousand values.
+    for (let i = 0; i < userIds.length; i += 1000) {
+      const chunk = userIds.slice(i, i + 1000);
+      const flags = (await onlineAmongScript.run(this.client, [this.usersKey], chunk)) as number[];
+      chunk.forEach((id, k) => flags[k] === 1 && online.push(id));
+    }
+    return online;
   }
 
   async isOnline(userId: string): Promise<boolean> {

@@ -7,6 +7,8 @@ import type { ServerEventName, ServerPayload } from '../protocol/events.js';
 export interface Notifier {
   /** Every socket of `userId` (all tabs, all processes). */
   toUser<E extends ServerEventName>(userId: string, event: E, payload: ServerPayload<E>): void;
+  /** Every socket of each of `userIds`; one emit however many users. */
+  toUsers<E extends ServerEventName>(userIds: readonly string[], event: E, payload: ServerPayload<E>): void;
   /** Every connected socket except those of `exceptUserId`. */
   broadcast<E extends ServerEventName>(event: E, payload: ServerPayload<E>, exceptUserId?: string): void;
 }

@@ -1,11 +1,18 @@
 import type { User } from '../domain/types.js';
 import type { Presence } from '../presence/presence.js';
+import type { ServerPayload } from '../protocol/events.js';
 import type { OnlineUser } from '../protocol/outputs.js';
 import { toOnlineUser } from '../protocol/wire.js';
 import type { Store } from '../store/store.js';
 import type { Clock, Logger, Notifier } from './ports.js';
 import type { TypingService } from './typing-service.js';
 import type { UserService } from './user-service.js';
+
+/**
+ * Who hears about whom: `all` (the spec's behaviour) tells every user about every other; `contacts` only
+ * about users they share a conversation with — O(contacts) per connection instead of O(online users).
+ */
+export type PresenceScope = 'all' | 'contacts';
 
 /**
  * Online status. A user comes online with their first connection and goes offline with their last, on
@@ -24,6 +31,7 @@ export class PresenceService {
       notifier: Notifier;
       clock: Clock;
       logger: Logger;
+      scope: PresenceScope;
     },
   ) {}
 
@@ -35,20 +43,20 @@ export class PresenceService {
     this.timer.unref();
   }
 
-  /** Records a new connection and returns the other users online, for `online_users`. */
+  /** Records a new connection and returns the other users online (in scope), for `online_users`. */
   async connected(user: User, connectionId: string): Promise<OnlineUser[]> {
-    const { presence, store, users, notifier, clock, logger } = this.deps;
-    if (await presence.connect(user.id, connectionId)) {
+    const { presence, store, users, clock, logger, scope } = this.deps;
+    const cameOnline = await presence.connect(user.id, connectionId);
+    const contacts = scope === 'contacts' ? await store.contactsOf(user.id) : undefined;
+    if (cameOnline) {
       await users
         .setLastSeen(user.id, clock.now())
         .catch((err: unknown) => logger.warn({ err, userId: user.id }, 'could not store lastSeen'));
-      notifier.broadcast(
-        'user_online',
-        { userId: user.id, name: user.name, username: user.username },
-        user.id,
-      );
+      this.tell(user, contacts, 'user_online', { userId: user.id, name: user.name, username: user.username });
     }
-    const ids = (await presence.onlineUserIds()).filter((id) => id !== user.id);
+    const ids = contacts
+      ? await presence.onlineAmong(contacts)
+      : (await presence.onlineUserIds()).filter((id) => id !== user.id);
     return (await store.findUsersByIds(ids)).map(toOnlineUser);
   }
 
@@ -70,7 +78,7 @@ export class PresenceService {
   }
 
   private async wentOffline(user: User): Promise<void> {
-    const { users, typing, notifier, clock, logger } = this.deps;
+    const { users, typing, store, clock, logger, scope } = this.deps;
     const lastSeen = clock.now();
     await typing
       .endAll(user)
@@ -78,6 +86,18 @@ export class PresenceService {
     await users
       .setLastSeen(user.id, lastSeen)
       .catch((err: unknown) => logger.warn({ err, userId: user.id }, 'could not store lastSeen'));
-    notifier.broadcast('user_offline', { userId: user.id, lastSeen: lastSeen.toISOString() }, user.id);
+    const contacts = scope === 'contacts' ? await store.contactsOf(user.id) : undefined;
+    this.tell(user, contacts, 'user_offline', { userId: user.id, lastSeen: lastSeen.toISOString() });
+  }
+
+  /** Everyone else, or only `contacts` when presence is scoped to them. */
+  private tell<E extends 'user_online' | 'user_offline'>(
+    user: User,
+    contacts: string[] | undefined,
+    event: E,
+    payload: ServerPayload<E>,
+  ): void {
+    if (contacts) this.deps.notifier.toUsers(contacts, event, payload);
+    else this.deps.notifier.broadcast(event, payload, user.id);
   }
 }

@@ -59,8 +59,10 @@ export class Batcher<T, R> {
       await Promise.all(
         batch.map(async (b) => {
           try {
-            const [result] = await this.handle([b.item]);
-            b.resolve(result as R);
+            const results = await this.handle([b.item]);
+            if (results.length !== 1)
+              throw new Error(`batch handler returned ${results.length} results for 1 items`);
+            b.resolve(results[0] as R);
           } catch (itemErr) {
             b.reject(itemErr);
           }

@@ -1,6 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
+import { LRUCache } from 'lru-cache';
 import { Batcher } from './batcher.js';
 import type { StoreDialect } from './dialect.js';
 import { conversationKey, type Database, type MessagesTable, type UsersTable } from './schema.js';
@@ -47,6 +48,8 @@ export class KyselyStore implements Store {
   private readonly db;
   /** Messages sent in the same event-loop turn are inserted by one statement, in one commit. */
   private readonly messageInserts: Batcher<NewMessage, number>;
+  /** Conversation keys whose contact rows this process has written (or found), so sends skip them. */
+  private readonly knownPairs = new LRUCache<string, true>({ max: 100_000 });
 
   constructor(private readonly dialect: StoreDialect) {
     this.db = dialect.db;
@@ -94,13 +97,17 @@ export class KyselyStore implements Store {
   }
 
   async findUsersByIds(ids: readonly string[]): Promise<User[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('users')
-      .select(userColumns)
-      .where('id', 'in', [...ids])
-      .execute();
-    return rows.map(toUser);
+    const users: User[] = [];
+    // Chunked: engines cap the number of bound parameters in one statement.
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('users')
+        .select(userColumns)
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      users.push(...rows.map(toUser));
+    }
+    return users;
   }
 
   async findCredentials(login: { email?: string; username?: string }) {
@@ -153,20 +160,35 @@ export class KyselyStore implements Store {
    * sorted, belong to the rows in order — RETURNING itself promises no order.
    */
   private async insertMessageRows(batch: NewMessage[]): Promise<number[]> {
-    const rows = await this.db
-      .insertInto('messages')
-      .values(
-        batch.map((m) => ({
-          conversation: conversationKey(m.senderId, m.receiverId),
-          sender_id: m.senderId,
-          receiver_id: m.receiverId,
-          content: m.content,
-          sent_at: m.sentAt.getTime(),
-          read_at: null,
-        })),
-      )
-      .returning('id')
-      .execute();
+    const values = batch.map((m) => ({
+      conversation: conversationKey(m.senderId, m.receiverId),
+      sender_id: m.senderId,
+      receiver_id: m.receiverId,
+      content: m.content,
+      sent_at: m.sentAt.getTime(),
+      read_at: null,
+    }));
+    const newPairs = new Map<string, NewMessage>();
+    for (const [i, v] of values.entries()) {
+      if (!this.knownPairs.has(v.conversation)) newPairs.set(v.conversation, batch[i] as NewMessage);
+    }
+    const insert = async (db: Kysely<Database>) => {
+      const rows = await db.insertInto('messages').values(values).returning('id').execute();
+      if (newPairs.size > 0) {
+        const contacts = [...newPairs.values()].flatMap((m) => [
+          { user_id: m.senderId, contact_id: m.receiverId },
+          { user_id: m.receiverId, contact_id: m.senderId },
+        ]);
+        await db
+          .insertInto('contacts')
+          .values(contacts)
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+      return rows;
+    };
+    const rows = newPairs.size > 0 ? await this.db.transaction().execute(insert) : await insert(this.db);
+    for (const key of newPairs.keys()) this.knownPairs.set(key, true);
     return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
   }
 
@@ -209,6 +231,15 @@ export class KyselyStore implements Store {
       .where('read_at', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  async contactsOf(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('contacts')
+      .select('contact_id')
+      .where('user_id', '=', userId)
+      .execute();
+    return rows.map((r) => r.contact_id);
   }
 
   async ping(): Promise<void> {

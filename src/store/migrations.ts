@@ -50,6 +50,21 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_contacts': {
+      async up(db: Kysely<unknown>) {
+        // Who shares a conversation with whom, both directions: for presence scoped to contacts.
+        await db.schema
+          .createTable('contacts')
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('contact_id', 'text', (c) => c.notNull().references('users.id'))
+          .addPrimaryKeyConstraint('contacts_pk', ['user_id', 'contact_id'])
+          .execute();
+        await sql`insert into contacts (user_id, contact_id)
+          select sender_id, receiver_id from messages union select receiver_id, sender_id from messages`.execute(
+          db,
+        );
+      },
+    },
   };
 }
 

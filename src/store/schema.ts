@@ -23,9 +23,16 @@ export interface MessagesTable {
   read_at: number | null;
 }
 
+/** One row per direction of every pair of users who share a conversation. */
+export interface ContactsTable {
+  user_id: string;
+  contact_id: string;
+}
+
 export interface Database {
   users: UsersTable;
   messages: MessagesTable;
+  contacts: ContactsTable;
 }
 
 export const conversationKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);

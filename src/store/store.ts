@@ -36,6 +36,8 @@ export interface UserSearch {
  *   ids of one store increase with insertion order.
  * - `markRead` sets `readAt` only if it is not set yet, and returns the stored message either way.
  * - `conversation` returns the messages between two users, either direction, newest first.
+ * - `contactsOf` lists the users who share at least one message with the user (either direction), once
+ *   each, as soon as the message that made them contacts is stored.
  * - Unknown ids are not errors: lookups resolve `undefined` (or an empty list).
  * - Any other failure rejects with the driver's error; callers map it.
  */
@@ -56,6 +58,7 @@ export interface Store {
   markRead(id: string, at: Date): Promise<Message | undefined>;
   conversation(userA: string, userB: string, page: { offset: number; limit: number }): Promise<Message[]>;
   countUnread(userId: string): Promise<number>;
+  contactsOf(userId: string): Promise<string[]>;
 
   /** Resolves when storage answers a trivial query; used by readiness checks. */
   ping(): Promise<void>;

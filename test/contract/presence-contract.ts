@@ -104,6 +104,20 @@ export function presenceContract(name: string, open: () => Promise<OpenedPresenc
       assert.equal((await presence.onlineUserIds()).includes(a), false);
     });
 
+    it('onlineAmong keeps the online users among those asked about, in the order given', async () => {
+      const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      await presence.connect(a, 'a1');
+      await presence.connect(c, 'c1');
+      await presence.connect(d, 'd1');
+      await presence.disconnect(d, 'd1');
+      assert.deepEqual(await presence.onlineAmong([d, c, b, a]), [c, a]);
+      assert.deepEqual(await presence.onlineAmong([]), []);
+      const many = Array.from({ length: 2500 }, () => randomUUID());
+      assert.deepEqual(await presence.onlineAmong([...many, a]), [a]);
+      await presence.disconnect(a, 'a1');
+      await presence.disconnect(c, 'c1');
+    });
+
     it('concurrent connects and disconnects of one user report exactly one transition each', async () => {
       const user = randomUUID();
       const ids = Array.from({ length: 50 }, (_, i) => `conn-${i}`);

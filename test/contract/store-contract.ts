@@ -326,6 +326,18 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal(await store.countUnread(ivy.id), 2);
         assert.equal(await store.countUnread(randomUUID()), 0);
       });
+
+      it('contactsOf lists everyone who shares a message with the user, once, either direction', async () => {
+        const [lena, mo] = await pair();
+        const [nia, oz] = await pair();
+        assert.deepEqual(await store.contactsOf(lena.id), []);
+        await Promise.all([send(lena, mo, 'one'), send(mo, lena, 'two'), send(nia, lena, 'three')]);
+        await send(lena, mo, 'again');
+        assert.deepEqual((await store.contactsOf(lena.id)).sort(), [mo.id, nia.id].sort());
+        assert.deepEqual(await store.contactsOf(mo.id), [lena.id]);
+        assert.deepEqual(await store.contactsOf(nia.id), [lena.id]);
+        assert.deepEqual(await store.contactsOf(oz.id), []);
+      });
     });
 
     describe('lifecycle', () => {

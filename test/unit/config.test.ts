@@ -37,6 +37,7 @@ describe('loadConfig', () => {
         redisPrefix: 'parley:',
         presenceTtlMs: 30_000,
         redisAdapter: 'sharded',
+        presenceScope: 'all',
       },
     );
   });

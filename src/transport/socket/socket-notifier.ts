@@ -14,6 +14,11 @@ export class SocketNotifier implements Notifier {
     (this.io.to(userRoom(userId)).emit as (e: string, p: unknown) => void)(event, payload);
   }
 
+  toUsers<E extends ServerEventName>(userIds: readonly string[], event: E, payload: ServerPayload<E>): void {
+    if (userIds.length === 0) return;
+    (this.io.to(userIds.map(userRoom)).emit as (e: string, p: unknown) => void)(event, payload);
+  }
+
   broadcast<E extends ServerEventName>(event: E, payload: ServerPayload<E>, exceptUserId?: string): void {
     const target = exceptUserId ? this.io.except(userRoom(exceptUserId)) : this.io;
     (target.emit as (e: string, p: unknown) => void)(event, payload);

@@ -33,7 +33,6 @@ export class AuthService {
   async register(input: RegisterInput): Promise<AuthResult> {
     const { store, users, tokens, passwords, clock } = this.deps;
     const user = await store.createUser({
-      id: randomUUID(),
       name: input.name,
       username: input.username,
       email: input.email,

@@ -1,43 +1,15 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { LRUCache } from 'lru-cache';
+import { sql, type Kysely } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
-import { LRUCache } from 'lru-cache';
 import { Batcher } from './batcher.js';
 import type { StoreDialect } from './dialect.js';
-import { conversationKey, type Database, type MessagesTable, type UsersTable } from './schema.js';
+import { likePattern, toMessage, toUser, userColumns } from './rows.js';
+import { idOf, pairOf, type Database } from './schema.js';
 import type { NewMessage, NewUser, Store, UserSearch } from './store.js';
 
-const toDate = (ms: number | string | null): Date | null => (ms === null ? null : new Date(Number(ms)));
-
-const toUser = (row: Omit<Selectable<UsersTable>, 'password_hash'>): User => ({
-  id: row.id,
-  name: row.name,
-  username: row.username,
-  email: row.email,
-  role: row.role,
-  lastSeen: toDate(row.last_seen),
-  createdAt: new Date(Number(row.created_at)),
-});
-
-const toMessage = (row: Selectable<MessagesTable>): Message => ({
-  id: String(row.id),
-  senderId: row.sender_id,
-  receiverId: row.receiver_id,
-  content: row.content,
-  sentAt: new Date(Number(row.sent_at)),
-  readAt: toDate(row.read_at),
-});
-
-/** Message ids are decimal strings of a bigint; anything else cannot name a message. */
-const messageIdOf = (id: string): number | undefined => {
-  if (!/^\d{1,15}$/.test(id)) return undefined;
-  return Number(id);
-};
-
-const userColumns = ['id', 'name', 'username', 'email', 'role', 'last_seen', 'created_at'] as const;
-
-/** Escapes LIKE wildcards so a search for `50%` means the characters, not a pattern. */
-const likePattern = (query: string): string => `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const definedIds = (ids: readonly string[]): number[] =>
+  ids.map(idOf).filter((id): id is number => id !== undefined);
 
 /**
  * The one `Store`: Kysely over SQLite or PostgreSQL, differing only through `StoreDialect`.
@@ -48,7 +20,7 @@ export class KyselyStore implements Store {
   private readonly db;
   /** Messages sent in the same event-loop turn are inserted by one statement, in one commit. */
   private readonly messageInserts: Batcher<NewMessage, number>;
-  /** Conversation keys whose contact rows this process has written (or found), so sends skip them. */
+  /** Pairs whose contact rows this process has written, so later sends skip them. */
   private readonly knownPairs = new LRUCache<string, true>({ max: 100_000 });
 
   constructor(private readonly dialect: StoreDialect) {
@@ -57,11 +29,11 @@ export class KyselyStore implements Store {
   }
 
   async createUser(user: NewUser): Promise<User> {
+    let id: number;
     try {
-      await this.db
+      const row = await this.db
         .insertInto('users')
         .values({
-          id: user.id,
           name: user.name,
           username: user.username,
           email: user.email,
@@ -70,7 +42,9 @@ export class KyselyStore implements Store {
           last_seen: null,
           created_at: user.createdAt.getTime(),
         })
-        .execute();
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      id = Number(row.id);
     } catch (err) {
       if (!this.dialect.isUniqueViolation(err)) throw err;
       const taken = await this.db
@@ -80,30 +54,30 @@ export class KyselyStore implements Store {
         .executeTakeFirst();
       throw new AppError(taken ? 'USERNAME_TAKEN' : 'EMAIL_TAKEN');
     }
-    return {
-      id: user.id,
-      name: user.name,
-      username: user.username,
-      email: user.email,
-      role: user.role,
-      lastSeen: null,
-      createdAt: user.createdAt,
-    };
+    const { passwordHash: _hash, ...profile } = user;
+    return { id: String(id), ...profile, lastSeen: null };
   }
 
   async findUserById(id: string): Promise<User | undefined> {
-    const row = await this.db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
+    const numeric = idOf(id);
+    if (numeric === undefined) return undefined;
+    const row = await this.db
+      .selectFrom('users')
+      .select(userColumns)
+      .where('id', '=', numeric)
+      .executeTakeFirst();
     return row && toUser(row);
   }
 
   async findUsersByIds(ids: readonly string[]): Promise<User[]> {
+    const numeric = definedIds(ids);
     const users: User[] = [];
     // Chunked: engines cap the number of bound parameters in one statement.
-    for (let i = 0; i < ids.length; i += 500) {
+    for (let i = 0; i < numeric.length; i += 500) {
       const rows = await this.db
         .selectFrom('users')
         .select(userColumns)
-        .where('id', 'in', ids.slice(i, i + 500))
+        .where('id', 'in', numeric.slice(i, i + 500))
         .execute();
       users.push(...rows.map(toUser));
     }
@@ -122,7 +96,8 @@ export class KyselyStore implements Store {
 
   async searchUsers(search: UserSearch): Promise<{ users: User[]; total: number }> {
     let base = this.db.selectFrom('users');
-    if (search.excludeId) base = base.where('id', '!=', search.excludeId);
+    const exclude = search.excludeId === undefined ? undefined : idOf(search.excludeId);
+    if (exclude !== undefined) base = base.where('id', '!=', exclude);
     if (search.query) {
       const pattern = likePattern(search.query);
       base = base.where((eb) =>
@@ -147,7 +122,9 @@ export class KyselyStore implements Store {
   }
 
   async setLastSeen(userId: string, at: Date): Promise<void> {
-    await this.db.updateTable('users').set({ last_seen: at.getTime() }).where('id', '=', userId).execute();
+    const id = idOf(userId);
+    if (id === undefined) return;
+    await this.db.updateTable('users').set({ last_seen: at.getTime() }).where('id', '=', id).execute();
   }
 
   async insertMessage(message: NewMessage): Promise<Message> {
@@ -156,28 +133,35 @@ export class KyselyStore implements Store {
   }
 
   /**
-   * One multi-row INSERT. Ids are assigned in VALUES order (rowid / bigserial), so the returned ids,
-   * sorted, belong to the rows in order — RETURNING itself promises no order.
+   * One multi-row INSERT (plus the contact rows of pairs new to this process, in the same transaction).
+   * Ids are assigned in VALUES order (rowid / bigserial), so the returned ids, sorted, belong to the rows
+   * in order — RETURNING itself promises no order.
    */
   private async insertMessageRows(batch: NewMessage[]): Promise<number[]> {
-    const values = batch.map((m) => ({
-      conversation: conversationKey(m.senderId, m.receiverId),
-      sender_id: m.senderId,
-      receiver_id: m.receiverId,
-      content: m.content,
-      sent_at: m.sentAt.getTime(),
-      read_at: null,
-    }));
-    const newPairs = new Map<string, NewMessage>();
-    for (const [i, v] of values.entries()) {
-      if (!this.knownPairs.has(v.conversation)) newPairs.set(v.conversation, batch[i] as NewMessage);
+    const values = batch.map((m) => {
+      const sender = idOf(m.senderId);
+      const receiver = idOf(m.receiverId);
+      if (sender === undefined || receiver === undefined) throw new Error('message between unknown user ids');
+      return {
+        ...pairOf(sender, receiver),
+        sender_id: sender,
+        receiver_id: receiver,
+        content: m.content,
+        sent_at: m.sentAt.getTime(),
+        read_at: null,
+      };
+    });
+    const newPairs = new Map<string, { user_low: number; user_high: number }>();
+    for (const v of values) {
+      const key = `${v.user_low}:${v.user_high}`;
+      if (!this.knownPairs.has(key)) newPairs.set(key, v);
     }
     const insert = async (db: Kysely<Database>) => {
       const rows = await db.insertInto('messages').values(values).returning('id').execute();
       if (newPairs.size > 0) {
-        const contacts = [...newPairs.values()].flatMap((m) => [
-          { user_id: m.senderId, contact_id: m.receiverId },
-          { user_id: m.receiverId, contact_id: m.senderId },
+        const contacts = [...newPairs.values()].flatMap((p) => [
+          { user_id: p.user_low, contact_id: p.user_high },
+          { user_id: p.user_high, contact_id: p.user_low },
         ]);
         await db
           .insertInto('contacts')
@@ -193,14 +177,14 @@ export class KyselyStore implements Store {
   }
 
   async findMessage(id: string): Promise<Message | undefined> {
-    const numeric = messageIdOf(id);
+    const numeric = idOf(id);
     if (numeric === undefined) return undefined;
     const row = await this.db.selectFrom('messages').selectAll().where('id', '=', numeric).executeTakeFirst();
     return row && toMessage(row);
   }
 
   async markRead(id: string, at: Date): Promise<Message | undefined> {
-    const numeric = messageIdOf(id);
+    const numeric = idOf(id);
     if (numeric === undefined) return undefined;
     await this.db
       .updateTable('messages')
@@ -212,10 +196,15 @@ export class KyselyStore implements Store {
   }
 
   async conversation(userA: string, userB: string, page: { offset: number; limit: number }) {
+    const a = idOf(userA);
+    const b = idOf(userB);
+    if (a === undefined || b === undefined) return [];
+    const { user_low, user_high } = pairOf(a, b);
     const rows = await this.db
       .selectFrom('messages')
       .selectAll()
-      .where('conversation', '=', conversationKey(userA, userB))
+      .where('user_low', '=', user_low)
+      .where('user_high', '=', user_high)
       .orderBy('id', 'desc')
       .limit(page.limit)
       .offset(page.offset)
@@ -224,22 +213,26 @@ export class KyselyStore implements Store {
   }
 
   async countUnread(userId: string): Promise<number> {
+    const id = idOf(userId);
+    if (id === undefined) return 0;
     const row = await this.db
       .selectFrom('messages')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('receiver_id', '=', userId)
+      .where('receiver_id', '=', id)
       .where('read_at', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
   async contactsOf(userId: string): Promise<string[]> {
+    const id = idOf(userId);
+    if (id === undefined) return [];
     const rows = await this.db
       .selectFrom('contacts')
       .select('contact_id')
-      .where('user_id', '=', userId)
+      .where('user_id', '=', id)
       .execute();
-    return rows.map((r) => r.contact_id);
+    return rows.map((r) => String(r.contact_id));
   }
 
   async ping(): Promise<void> {
@@ -251,5 +244,3 @@ export class KyselyStore implements Store {
     await this.db.destroy();
   }
 }
-
-export type { Database };

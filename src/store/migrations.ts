@@ -8,7 +8,9 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('users')
-          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('id', dialect.serialPrimaryKey, (c) =>
+            dialect.name === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
           .addColumn('name', 'text', (c) => c.notNull())
           .addColumn('username', 'text', (c) => c.notNull())
           .addColumn('email', 'text', (c) => c.notNull())
@@ -30,17 +32,18 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .addColumn('id', dialect.serialPrimaryKey, (c) =>
             dialect.name === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
           )
-          .addColumn('conversation', 'text', (c) => c.notNull())
-          .addColumn('sender_id', 'text', (c) => c.notNull().references('users.id'))
-          .addColumn('receiver_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('user_low', 'bigint', (c) => c.notNull())
+          .addColumn('user_high', 'bigint', (c) => c.notNull())
+          .addColumn('sender_id', 'bigint', (c) => c.notNull().references('users.id'))
+          .addColumn('receiver_id', 'bigint', (c) => c.notNull().references('users.id'))
           .addColumn('content', 'text', (c) => c.notNull())
           .addColumn('sent_at', 'bigint', (c) => c.notNull())
           .addColumn('read_at', 'bigint')
           .execute();
         await db.schema
-          .createIndex('messages_conversation_id')
+          .createIndex('messages_pair_id')
           .on('messages')
-          .columns(['conversation', 'id'])
+          .columns(['user_low', 'user_high', 'id'])
           .execute();
         await db.schema
           .createIndex('messages_unread')
@@ -55,8 +58,8 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         // Who shares a conversation with whom, both directions: for presence scoped to contacts.
         await db.schema
           .createTable('contacts')
-          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-          .addColumn('contact_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('user_id', 'bigint', (c) => c.notNull().references('users.id'))
+          .addColumn('contact_id', 'bigint', (c) => c.notNull().references('users.id'))
           .addPrimaryKeyConstraint('contacts_pk', ['user_id', 'contact_id'])
           .execute();
         await sql`insert into contacts (user_id, contact_id)

@@ -1,8 +1,12 @@
 import type { Generated } from 'kysely';
 
-/** Table shapes as stored. Times are epoch milliseconds (bigint columns). */
+/**
+ * Table shapes as stored. Ids are integers (rowid / bigserial) — compact keys keep the message indexes
+ * small, which is most of what an insert costs — and are exposed as decimal strings. Times are epoch
+ * milliseconds (bigint columns).
+ */
 export interface UsersTable {
-  id: string;
+  id: Generated<number>;
   name: string;
   username: string;
   email: string;
@@ -14,10 +18,11 @@ export interface UsersTable {
 
 export interface MessagesTable {
   id: Generated<number>;
-  /** Both user ids, sorted and joined with ':' — one index serves a conversation in either direction. */
-  conversation: string;
-  sender_id: string;
-  receiver_id: string;
+  /** The pair's smaller and larger user id: one index serves a conversation in either direction. */
+  user_low: number;
+  user_high: number;
+  sender_id: number;
+  receiver_id: number;
   content: string;
   sent_at: number;
   read_at: number | null;
@@ -25,8 +30,8 @@ export interface MessagesTable {
 
 /** One row per direction of every pair of users who share a conversation. */
 export interface ContactsTable {
-  user_id: string;
-  contact_id: string;
+  user_id: number;
+  contact_id: number;
 }
 
 export interface Database {
@@ -35,4 +40,11 @@ export interface Database {
   contacts: ContactsTable;
 }
 
-export const conversationKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
+/** Ids are decimal strings of positive integers; anything else names no row. */
+export const idOf = (id: string): number | undefined => {
+  if (!/^[1-9]\d{0,14}$/.test(id)) return undefined;
+  return Number(id);
+};
+
+export const pairOf = (a: number, b: number): { user_low: number; user_high: number } =>
+  a < b ? { user_low: a, user_high: b } : { user_low: b, user_high: a };

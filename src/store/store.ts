@@ -1,7 +1,6 @@
 import type { Message, User } from '../domain/types.js';
 
 export interface NewUser {
-  id: string;
   name: string;
   username: string;
   /** Already normalised (trimmed, lower-case). */
@@ -30,6 +29,8 @@ export interface UserSearch {
  * Persistent storage for users and messages.
  *
  * Contract (checked by test/contract/store-contract.ts on every implementation):
+ * - Ids are decimal strings of integers assigned by the store; a string that is not such an id names
+ *   nothing (lookups resolve `undefined`, writes are no-ops).
  * - Usernames and emails are unique case-insensitively; `createUser` throws `AppError('USERNAME_TAKEN')`
  *   or `AppError('EMAIL_TAKEN')` on a clash, also when two inserts race.
  * - `insertMessage` resolves only once the message is durably stored, and returns it with its new id;

@@ -17,7 +17,6 @@ const tag = () => `t${Date.now().toString(36)}${(seq += 1)}${Math.random().toStr
 const newUser = (over: Partial<NewUser> = {}): NewUser => {
   const t = tag();
   return {
-    id: randomUUID(),
     name: `Name ${t}`,
     username: `user_${t}`,
     email: `${t}@example.test`,
@@ -67,8 +66,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       it('createUser returns the user without its hash, and findUserById finds it', async () => {
         const input = newUser({ name: 'Zoë Ünicode 😀', role: 'agent' });
         const created = await store.createUser(input);
+        assert.match(created.id, /^[1-9]\d*$/, 'ids are decimal strings of integers');
         const expected: User = {
-          id: input.id,
+          id: created.id,
           name: input.name,
           username: input.username,
           email: input.email,
@@ -77,13 +77,18 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           createdAt: input.createdAt,
         };
         assert.deepEqual(created, expected);
-        assert.deepEqual(await store.findUserById(input.id), expected);
+        assert.deepEqual(await store.findUserById(created.id), expected);
+        const next = await user();
+        assert.ok(BigInt(next.id) > BigInt(created.id), 'ids increase');
       });
 
       it('findUserById resolves undefined for unknown ids', async () => {
         assert.equal(await store.findUserById(randomUUID()), undefined);
         assert.equal(await store.findUserById(''), undefined);
         assert.equal(await store.findUserById("' or 1=1 --"), undefined);
+        for (const id of ['0', '-1', '1.5', '1e3', ' 1', '99999999999999999999']) {
+          assert.equal(await store.findUserById(id), undefined, id);
+        }
       });
 
       it('usernames are unique case-insensitively (USERNAME_TAKEN)', async () => {
@@ -97,7 +102,6 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         const first = await user();
         const clash = newUser({ email: first.email });
         await rejectsWith(store.createUser(clash), 'EMAIL_TAKEN');
-        assert.equal(await store.findUserById(clash.id), undefined);
         assert.equal(await store.findCredentials({ username: clash.username }), undefined);
       });
 
@@ -113,7 +117,10 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           assert.equal(lost.length, 1);
           assert.ok(lost[0]?.reason instanceof AppError);
           assert.equal(lost[0].reason.code, code);
-          const found = (await store.findUsersByIds([a.id, b.id])).map((u) => u.id);
+          // Look each up by the field the two do not share.
+          const lookup = (u: NewUser) =>
+            store.findCredentials(field === 'username' ? { email: u.email } : { username: u.username });
+          const found = [await lookup(a), await lookup(b)].filter(Boolean);
           assert.equal(found.length, 1, `${field}: exactly one row should be stored`);
         }
       });

@@ -135,7 +135,7 @@ describe('read receipts', () => {
       '1.5',
       '1e3',
       '99999999999999999999999',
-      carol.user._id,
+      '6f1c2d3e-aaaa-4bbb-8ccc-123456789abc',
     ]) {
       await rejected(bobTab1, { messageId }, 'Message not found');
     }

@@ -4,7 +4,7 @@ import { http, registerUser, type Registered } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { connectClient } from '../support/socket.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const USER_ID = /^[1-9]\d*$/;
 const USER_KEYS = ['_id', 'email', 'lastSeen', 'name', 'role', 'username'];
 
 let seq = 0;
@@ -51,7 +51,7 @@ describe('REST authentication', () => {
     assert.ok(res.body.token.split('.').length === 3, 'token is a JWT');
     assert.deepEqual(Object.keys(res.body.user).sort(), USER_KEYS);
     const { _id, ...rest } = res.body.user;
-    assert.match(_id, UUID);
+    assert.match(_id, USER_ID);
     assert.deepEqual(rest, {
       name: body.name,
       username: body.username,

@@ -272,7 +272,6 @@ describe('Batcher in KyselyStore on SQLite: multi-row message inserts', () => {
   });
 
   const newUser = (name: string): NewUser => ({
-    id: randomUUID(),
     name,
     username: `${name}_${randomUUID().slice(0, 8)}`,
     email: `${name}.${randomUUID().slice(0, 8)}@example.test`,

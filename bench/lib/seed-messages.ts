@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { conversationKey } from '../../src/store/schema.js';
+
+export interface SeededMessage {
+  id: number;
+  senderId: string;
+  receiverId: string;
+  content: string;
+}
+
+export interface MessageSeedPlan {
+  /** Rows to insert in all. */
+  total: number;
+  /** The conversation a scenario measures: `count` of the rows, spread evenly through the table. */
+  focus: { a: string; b: string; count: number };
+  /** Everyone else; the other rows go to `otherPairs` random pairs of them (the focus users included). */
+  userIds: string[];
+  otherPairs: number;
+  seed?: number;
+}
+
+export interface MessageSeedResult {
+  /** The focus conversation's rows, oldest first (ascending id). */
+  focus: SeededMessage[];
+  elapsedMs: number;
+}
+
+/** Small deterministic PRNG (mulberry32), so every run seeds the same table. */
+const random = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+const WORDS =
+  'ok sure thanks see you tomorrow the order shipped today can we talk about invoice later please'.split(' ');
+
+const ROWS_PER_STATEMENT = 500; // 6 parameters a row: 3,000, far under SQLite's 32,766
+const ROWS_PER_TRANSACTION = 100_000;
+
+/**
+ * Inserts `plan.total` messages straight into the (already migrated, users seeded) SQLite database in
+ * `dataDir`, shaped as KyselyStore writes them: conversation key of the sorted ids, epoch-ms times,
+ * `read_at` set on older rows and null on the newest. Ids are assigned by SQLite in insertion order.
+ * Must run before the server opens the file.
+ */
+export function seedMessages(dataDir: string, plan: MessageSeedPlan): MessageSeedResult {
+  const started = performance.now();
+  const rand = random(plan.seed ?? 42);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+  const focusKey = conversationKey(plan.focus.a, plan.focus.b);
+  const pairs: Array<[string, string]> = [];
+  while (pairs.length < plan.otherPairs) {
+    const a = pick(plan.userIds);
+    const b = pick(plan.userIds);
+    if (a !== b && conversationKey(a, b) !== focusKey) pairs.push([a, b]);
+  }
+
+  const db = new SQLite(join(dataDir, 'parley.db'));
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+  db.pragma('cache_size = -524288'); // 512 MiB: the indexes stay in memory while they grow
+  const columns = '(conversation, sender_id, receiver_id, content, sent_at, read_at)';
+  const statementFor = (rows: number) =>
+    db.prepare(`insert into messages ${columns} values ${Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`);
+  const full = statementFor(ROWS_PER_STATEMENT);
+  const startId =
+    ((db.prepare('select max(id) as m from messages').get() as { m: number | null }).m ?? 0) + 1;
+
+  const now = Date.now();
+  const base = now - plan.total * 1000; // one message a second, the newest just now
+  const unreadFrom = plan.total - Math.max(1, Math.floor(plan.total / 50)); // newest 2%: half unread
+  const focus: SeededMessage[] = [];
+  let params: unknown[] = [];
+  const flush = () => {
+    const rows = params.length / 6;
+    if (rows === 0) return;
+    (rows === ROWS_PER_STATEMENT ? full : statementFor(rows)).run(params);
+    params = [];
+  };
+  const insertRange = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const isFocus =
+        Math.floor(((i + 1) * plan.focus.count) / plan.total) >
+        Math.floor((i * plan.focus.count) / plan.total);
+      let [sender, receiver] = isFocus ? [plan.focus.a, plan.focus.b] : pick(pairs);
+      if (rand() < 0.5) [sender, receiver] = [receiver, sender];
+      const words = 2 + Math.floor(rand() * 14);
+      let content = `#${i}`;
+      for (let w = 0; w < words; w++) content += ` ${pick(WORDS)}`;
+      const sentAt = base + i * 1000;
+      const readAt = i < unreadFrom || rand() < 0.5 ? sentAt + 30_000 : null;
+      params.push(conversationKey(sender, receiver), sender, receiver, content, sentAt, readAt);
+      if (params.length === ROWS_PER_STATEMENT * 6) flush();
+      if (isFocus) focus.push({ id: startId + i, senderId: sender, receiverId: receiver, content });
+    }
+    flush();
+  });
+  for (let from = 0; from < plan.total; from += ROWS_PER_TRANSACTION) {
+    insertRange(from, Math.min(plan.total, from + ROWS_PER_TRANSACTION));
+  }
+
+  // Keep any derived table in step, as the store would have (e.g. a contacts table, if the schema has one).
+  const hasContacts = db
+    .prepare(`select 1 from sqlite_master where type = 'table' and name = 'contacts'`)
+    .get();
+  if (hasContacts) {
+    db.exec(`insert or ignore into contacts (user_id, contact_id)
+      select distinct sender_id, receiver_id from messages
+      union select distinct receiver_id, sender_id from messages`);
+  }
+
+  // The ids SQLite assigned must be the ones computed above.
+  const stored = db
+    .prepare('select id from messages where conversation = ? order by id')
+    .pluck()
+    .all(focusKey) as number[];
+  if (stored.length !== focus.length || stored.some((id, k) => id !== focus[k]?.id)) {
+    throw new Error(`seeded focus ids differ from the expected ones (${stored.length} vs ${focus.length})`);
+  }
+  db.pragma('journal_mode = WAL');
+  db.close();
+  return { focus, elapsedMs: performance.now() - started };
+}

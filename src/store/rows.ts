@@ -1,0 +1,32 @@
+import type { Selectable } from 'kysely';
+import type { Message, User } from '../domain/types.js';
+import type { MessagesTable, UsersTable } from './schema.js';
+
+/** Stored rows → domain objects: integer ids become decimal strings, epoch milliseconds become Dates. */
+
+const toDate = (ms: number | string | null): Date | null => (ms === null ? null : new Date(Number(ms)));
+
+export const userColumns = ['id', 'name', 'username', 'email', 'role', 'last_seen', 'created_at'] as const;
+
+export const toUser = (row: Omit<Selectable<UsersTable>, 'password_hash'>): User => ({
+  id: String(row.id),
+  name: row.name,
+  username: row.username,
+  email: row.email,
+  role: row.role,
+  lastSeen: toDate(row.last_seen),
+  createdAt: new Date(Number(row.created_at)),
+});
+
+export const toMessage = (row: Selectable<MessagesTable>): Message => ({
+  id: String(row.id),
+  senderId: String(row.sender_id),
+  receiverId: String(row.receiver_id),
+  content: row.content,
+  sentAt: new Date(Number(row.sent_at)),
+  readAt: toDate(row.read_at),
+});
+
+/** Escapes LIKE wildcards so a search for `50%` means the characters, not a pattern. */
+export const likePattern = (query: string): string =>
+  `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

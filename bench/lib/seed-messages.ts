@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { conversationKey } from '../../src/store/schema.js';
+import { pairOf } from '../../src/store/schema.js';
 
 export interface SeededMessage {
   id: number;
@@ -14,7 +14,7 @@ export interface MessageSeedPlan {
   total: number;
   /** The conversation a scenario measures: `count` of the rows, spread evenly through the table. */
   focus: { a: string; b: string; count: number };
-  /** Everyone else; the other rows go to `otherPairs` random pairs of them (the focus users included). */
+  /** Decimal user ids; the other rows go to `otherPairs` random pairs of them (the focus users included). */
   userIds: string[];
   otherPairs: number;
   seed?: number;
@@ -37,12 +37,13 @@ const random = (seed: number) => () => {
 const WORDS =
   'ok sure thanks see you tomorrow the order shipped today can we talk about invoice later please'.split(' ');
 
-const ROWS_PER_STATEMENT = 500; // 6 parameters a row: 3,000, far under SQLite's 32,766
+const COLUMNS = 7;
+const ROWS_PER_STATEMENT = 500; // 3,500 parameters, far under SQLite's 32,766
 const ROWS_PER_TRANSACTION = 100_000;
 
 /**
  * Inserts `plan.total` messages straight into the (already migrated, users seeded) SQLite database in
- * `dataDir`, shaped as KyselyStore writes them: conversation key of the sorted ids, epoch-ms times,
+ * `dataDir`, shaped as KyselyStore writes them: the pair as (user_low, user_high), epoch-ms times,
  * `read_at` set on older rows and null on the newest. Ids are assigned by SQLite in insertion order.
  * Must run before the server opens the file.
  */
@@ -50,21 +51,26 @@ export function seedMessages(dataDir: string, plan: MessageSeedPlan): MessageSee
   const started = performance.now();
   const rand = random(plan.seed ?? 42);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
-  const focusKey = conversationKey(plan.focus.a, plan.focus.b);
-  const pairs: Array<[string, string]> = [];
+  const focusPair: [number, number] = [Number(plan.focus.a), Number(plan.focus.b)];
+  const userIds = plan.userIds.map(Number);
+  const isFocusPair = (a: number, b: number) =>
+    (a === focusPair[0] && b === focusPair[1]) || (a === focusPair[1] && b === focusPair[0]);
+  const pairs: Array<[number, number]> = [];
   while (pairs.length < plan.otherPairs) {
-    const a = pick(plan.userIds);
-    const b = pick(plan.userIds);
-    if (a !== b && conversationKey(a, b) !== focusKey) pairs.push([a, b]);
+    const a = pick(userIds);
+    const b = pick(userIds);
+    if (a !== b && !isFocusPair(a, b)) pairs.push([a, b]);
   }
 
   const db = new SQLite(join(dataDir, 'parley.db'));
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -524288'); // 512 MiB: the indexes stay in memory while they grow
-  const columns = '(conversation, sender_id, receiver_id, content, sent_at, read_at)';
+  const columns = '(user_low, user_high, sender_id, receiver_id, content, sent_at, read_at)';
   const statementFor = (rows: number) =>
-    db.prepare(`insert into messages ${columns} values ${Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`);
+    db.prepare(
+      `insert into messages ${columns} values ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    );
   const full = statementFor(ROWS_PER_STATEMENT);
   const startId =
     ((db.prepare('select max(id) as m from messages').get() as { m: number | null }).m ?? 0) + 1;
@@ -75,7 +81,7 @@ export function seedMessages(dataDir: string, plan: MessageSeedPlan): MessageSee
   const focus: SeededMessage[] = [];
   let params: unknown[] = [];
   const flush = () => {
-    const rows = params.length / 6;
+    const rows = params.length / COLUMNS;
     if (rows === 0) return;
     (rows === ROWS_PER_STATEMENT ? full : statementFor(rows)).run(params);
     params = [];
@@ -85,16 +91,19 @@ export function seedMessages(dataDir: string, plan: MessageSeedPlan): MessageSee
       const isFocus =
         Math.floor(((i + 1) * plan.focus.count) / plan.total) >
         Math.floor((i * plan.focus.count) / plan.total);
-      let [sender, receiver] = isFocus ? [plan.focus.a, plan.focus.b] : pick(pairs);
+      let [sender, receiver] = isFocus ? focusPair : pick(pairs);
       if (rand() < 0.5) [sender, receiver] = [receiver, sender];
       const words = 2 + Math.floor(rand() * 14);
       let content = `#${i}`;
       for (let w = 0; w < words; w++) content += ` ${pick(WORDS)}`;
       const sentAt = base + i * 1000;
       const readAt = i < unreadFrom || rand() < 0.5 ? sentAt + 30_000 : null;
-      params.push(conversationKey(sender, receiver), sender, receiver, content, sentAt, readAt);
-      if (params.length === ROWS_PER_STATEMENT * 6) flush();
-      if (isFocus) focus.push({ id: startId + i, senderId: sender, receiverId: receiver, content });
+      const { user_low, user_high } = pairOf(sender, receiver);
+      params.push(user_low, user_high, sender, receiver, content, sentAt, readAt);
+      if (params.length === ROWS_PER_STATEMENT * COLUMNS) flush();
+      if (isFocus) {
+        focus.push({ id: startId + i, senderId: String(sender), receiverId: String(receiver), content });
+      }
     }
     flush();
   });
@@ -114,9 +123,9 @@ export function seedMessages(dataDir: string, plan: MessageSeedPlan): MessageSee
 
   // The ids SQLite assigned must be the ones computed above.
   const stored = db
-    .prepare('select id from messages where conversation = ? order by id')
+    .prepare('select id from messages where user_low = ? and user_high = ? order by id')
     .pluck()
-    .all(focusKey) as number[];
+    .all(Math.min(...focusPair), Math.max(...focusPair)) as number[];
   if (stored.length !== focus.length || stored.some((id, k) => id !== focus[k]?.id)) {
     throw new Error(`seeded focus ids differ from the expected ones (${stored.length} vs ${focus.length})`);
   }

@@ -1,3 +1,4 @@
+import { type KeyObject, createSecretKey } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { AppError } from '../domain/errors.js';
 import type { TokenIssuer } from '../services/ports.js';
@@ -12,12 +13,13 @@ const ID_CLAIMS = ['sub', 'userId', 'id', '_id'] as const;
  * @example const tokens = new JoseTokenIssuer({ secret, ttlSeconds: 604800 });
  */
 export class JoseTokenIssuer implements TokenIssuer {
-  private readonly key: Uint8Array;
+  /** Imported once: given raw bytes, jose would import the key again for every token. */
+  private readonly key: KeyObject;
 
   constructor(
     private readonly options: { secret: string; ttlSeconds: number; clockToleranceSeconds?: number },
   ) {
-    this.key = new TextEncoder().encode(options.secret);
+    this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
 
   issue(userId: string): Promise<string> {

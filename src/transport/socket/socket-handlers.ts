@@ -67,22 +67,28 @@ export function bindEvents(
   track: (work: Promise<unknown>) => void,
 ): void {
   const emit = socket.emit.bind(socket) as (event: string, payload: unknown) => boolean;
+  // Never rejects: every outcome becomes a reply, an `error` event or a log line.
+  const handle = async (event: string, binding: EventBinding, payload: unknown, ack: Ack | undefined) => {
+    try {
+      let result: unknown;
+      try {
+        result = await binding.run(socket.data.user, payload);
+      } catch (err) {
+        const { message } = toWireError(err, logger, binding.fallback);
+        emit('error', { message });
+        ack?.({ success: false, message });
+        return;
+      }
+      if (binding.reply) emit(binding.reply, result);
+      ack?.(result);
+    } catch (err) {
+      logger.error({ err, event }, 'replying to a socket event failed');
+    }
+  };
   for (const [event, binding] of Object.entries(bindings)) {
     socket.on(event as ClientEventName, (...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
-      // Run inside a promise so that a synchronous throw (validation) is handled like a rejection.
-      const work = new Promise((resolve) => resolve(binding.run(socket.data.user, args[0]))).then(
-        (result) => {
-          if (binding.reply) emit(binding.reply, result);
-          ack?.(result);
-        },
-        (err: unknown) => {
-          const { message } = toWireError(err, logger, binding.fallback);
-          emit('error', { message });
-          ack?.({ success: false, message });
-        },
-      );
-      track(work.catch((err: unknown) => logger.error({ err, event }, 'replying to a socket event failed')));
+      track(handle(event, binding, args[0], ack));
     });
   }
   socket.onAny((event: unknown, ...args: unknown[]) => {

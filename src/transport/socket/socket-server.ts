@@ -28,7 +28,8 @@ export function attachSocketHandlers(io: ParleyServer, services: Services, logge
   const inflight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     inflight.add(work);
-    void work.finally(() => inflight.delete(work));
+    const done = () => inflight.delete(work);
+    work.then(done, done);
   };
   const bindings = eventBindings(services);
 

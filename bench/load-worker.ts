@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
+import { type CountingConnectJob, connectCounting, presenceCounts } from './lib/presence-counting.js';
 
 interface ConnectJob {
   type: 'connect';
@@ -23,7 +24,14 @@ interface ThroughputJob {
   warmupMs: number;
   durationMs: number;
 }
-type Job = ConnectJob | ThroughputJob | { type: 'count' } | { type: 'close' };
+type Job =
+  | ConnectJob
+  | ThroughputJob
+  | { type: 'count' }
+  | { type: 'close' }
+  // connections scenario: connect counting presence events, and read (optionally reset) the counters
+  | CountingConnectJob
+  | { type: 'presence_counts'; reset?: boolean };
 
 let sockets: Socket[] = [];
 let disconnects = 0;
@@ -116,6 +124,12 @@ process.on('message', (job: Job) => {
   const fail = (err: unknown) => send({ ok: false, error: String((err as Error)?.stack ?? err) });
   if (job.type === 'connect') connect(job).then(reply, fail);
   else if (job.type === 'throughput') throughput(job).then(reply, fail);
+  else if (job.type === 'connect_counting') {
+    connectCounting(job, () => disconnects++).then(({ opened, result }) => {
+      sockets = sockets.concat(opened);
+      reply(result);
+    }, fail);
+  } else if (job.type === 'presence_counts') reply(presenceCounts(job.reset));
   else if (job.type === 'count') reply({ connected: sockets.filter((s) => s.connected).length, disconnects });
   else if (job.type === 'close') {
     sockets.forEach((s) => s.close());

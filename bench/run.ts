@@ -1,29 +1,75 @@
 /**
- * `npm run bench [-- scenario ...] [--quick]`: runs the benchmark scenarios (default: all) and prints
- * their tables; results go to bench/results/. Never part of `npm test`.
+ * `npm run bench [-- scenario ...] [--quick]` runs the benchmark scenarios (default: all of them) and
+ * prints their tables; JSON results go to bench/results/. Never part of `npm test`.
+ *
+ *   throughput    Parley vs the bare Socket.IO relay, 50 and 500 pairs (scenario 1)
+ *   connections   19,000 idle authenticated sockets; presence scope all vs contacts (scenario 2)
+ *   history       get_message_history page 1 and 200 over 1,000,000 messages (scenario 3)
+ *   cluster       throughput through 1 and 3 processes on PostgreSQL + Redis (scenario 4; needs
+ *                 DATABASE_URL and REDIS_URL, skipped otherwise)
+ *
+ * `--quick` shrinks every scenario to check that it runs. BENCH_WORKERS (load processes, default 2)
+ * and BENCH_WINDOW (messages in flight per pair, default 4) tune the load.
  */
+import { clusterThroughputScenario } from './cluster-throughput.js';
+import { connectionsScenario } from './connections.js';
+import { historyScenario } from './history.js';
 import { throughputScenario } from './throughput.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const wanted = args.filter((a) => !a.startsWith('--'));
-const all = ['throughput'];
-const scenarios = wanted.length > 0 ? wanted : all;
+const workers = Number(process.env.BENCH_WORKERS ?? 2);
+const window = Number(process.env.BENCH_WINDOW ?? 4);
 
-for (const name of scenarios) {
-  console.log(`\n=== ${name}${quick ? ' (quick)' : ''}`);
-  if (name === 'throughput') {
-    await throughputScenario({
+const scenarios: Record<string, () => Promise<unknown>> = {
+  throughput: () =>
+    throughputScenario({
       pairCounts: quick ? [50] : [50, 500],
-      window: Number(process.env.BENCH_WINDOW ?? 4),
+      window,
+      warmupMs: quick ? 1000 : 2000,
+      durationMs: quick ? 3000 : 10_000,
+      rounds: quick ? 1 : 3,
+      workers,
+    }),
+  connections: () =>
+    connectionsScenario({
+      sockets: quick ? 1000 : 19_000,
+      allScopeSockets: quick ? [500] : [1000, 2000],
+      workers: 4,
+      holdMs: quick ? 3000 : 40_000,
+      concurrency: 100,
+    }),
+  history: () => historyScenario({ messages: quick ? 100_000 : 1_000_000, requests: quick ? 300 : 2_000 }),
+  cluster: async () => {
+    const { DATABASE_URL, REDIS_URL } = process.env;
+    if (!DATABASE_URL || !REDIS_URL) {
+      console.log('skipped: set DATABASE_URL and REDIS_URL to run the cluster scenario');
+      return;
+    }
+    return clusterThroughputScenario({
+      databaseUrl: DATABASE_URL,
+      redisUrl: REDIS_URL,
+      processCounts: [1, 3],
+      pairs: quick ? 50 : 200,
+      window,
       warmupMs: quick ? 1000 : 2000,
       durationMs: quick ? 3000 : 10_000,
       rounds: quick ? 1 : 2,
-      workers: Number(process.env.BENCH_WORKERS ?? 2),
+      workers,
     });
-  } else {
-    console.error(`unknown scenario: ${name} (known: ${all.join(', ')})`);
+  },
+};
+
+const names = wanted.length > 0 ? wanted : Object.keys(scenarios);
+for (const name of names) {
+  const scenario = scenarios[name];
+  if (!scenario) {
+    console.error(`unknown scenario: ${name} (known: ${Object.keys(scenarios).join(', ')})`);
     process.exitCode = 1;
+    continue;
   }
+  console.log(`\n=== ${name}${quick ? ' (quick)' : ''}`);
+  await scenario();
 }
 process.exit(process.exitCode ?? 0);

@@ -83,7 +83,15 @@ export async function drive(
     }),
   );
   const results = await Promise.all(
-    workers.map((w, i) => w.call({ type: 'throughput', pairs: shares[i]!.pairs, ...options })),
+    workers.map((w, i) =>
+      w.call({
+        type: 'throughput',
+        pairs: shares[i]!.pairs,
+        window: options.window,
+        warmupMs: options.warmupMs,
+        durationMs: options.durationMs,
+      }),
+    ),
   );
   await Promise.all(workers.map((w) => w.call({ type: 'close' })));
   const delivered = results.reduce((n, r) => n + r.delivered, 0);

@@ -92,7 +92,7 @@ async function launch(kind: string, args: string[], env: Record<string, string>,
     rssBytes: () => readRss(child.pid ?? 0),
     output: () => log,
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

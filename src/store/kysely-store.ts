@@ -143,7 +143,8 @@ export class KyselyStore implements Store {
       const receiver = idOf(m.receiverId);
       if (sender === undefined || receiver === undefined) throw new Error('message between unknown user ids');
       return {
-        ...pairOf(sender, receiver),
+        user_low: sender < receiver ? sender : receiver,
+        user_high: sender < receiver ? receiver : sender,
         sender_id: sender,
         receiver_id: receiver,
         content: m.content,

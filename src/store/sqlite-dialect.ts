@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { StoreDialect } from './dialect.js';
+import { FifoSqliteDialect } from './fifo-sqlite-dialect.js';
 import type { Database } from './schema.js';
 
 const STATEMENT_CACHE_SIZE = 256;
@@ -42,7 +43,7 @@ export function createSqliteDialect(file: string): StoreDialect {
   database.pragma('busy_timeout = 5000');
   return {
     name: 'sqlite',
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
+    db: new Kysely<Database>({ dialect: new FifoSqliteDialect({ database: withStatementCache(database) }) }),
     serialPrimaryKey: 'integer',
     currentSchema: async () => undefined,
     isUniqueViolation: (err) =>

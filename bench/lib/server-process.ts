@@ -71,10 +71,15 @@ async function waitReady(url: string, child: ChildProcess, output: () => string,
 
 async function launch(kind: string, args: string[], env: Record<string, string>, dataDir: string) {
   const port = Number(env.PORT) || (await freePort());
+  // Parley's own settings come only from `env`: the bench's DATABASE_URL and REDIS_URL are for the
+  // cluster scenario, not for every server it starts.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(DATABASE_|REDIS_|PRESENCE_|JWT_|DATA_DIR$)/.test(k)),
+  );
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { ...inherited, PORT: String(port), HOST: '127.0.0.1', ...env },
   });
   let log = '';
   const keep = (chunk: Buffer) => {

@@ -52,23 +52,17 @@ export async function seedUsers(dataDir: string, count: number): Promise<BenchUs
   const hash = await new Argon2PasswordHasher().hash('bench password 123');
   const db = new SQLite(join(dataDir, 'parley.db'));
   const insert = db.prepare(
-    `insert into users (id, name, username, email, role, password_hash, last_seen, created_at)
-     values (?, ?, ?, ?, 'customer', ?, null, ?)`,
+    `insert into users (name, username, email, role, password_hash, last_seen, created_at)
+     values (?, ?, ?, 'customer', ?, null, ?)`,
   );
   const ids: string[] = [];
   const now = Date.now();
+  const run = randomUUID().slice(0, 8);
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      const id = randomUUID();
-      ids.push(id);
-      insert.run(
-        id,
-        `Seeded User ${i}`,
-        `seeded_${i}_${id.slice(0, 6)}`,
-        `seeded_${i}_${id.slice(0, 6)}@bench.test`,
-        hash,
-        now,
-      );
+      const tag = `seeded_${run}_${i}`;
+      const { lastInsertRowid } = insert.run(`Seeded User ${i}`, tag, `${tag}@bench.test`, hash, now);
+      ids.push(String(lastInsertRowid));
     }
   })();
   db.close();

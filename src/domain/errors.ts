@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'MESSAGE_NOT_FOUND'
   | 'ACCESS_DENIED'
   | 'SEND_FAILED'
+  | 'DUPLICATE_MESSAGE'
   | 'UNAVAILABLE'
   | 'NOT_FOUND'
   | 'INTERNAL';
@@ -33,6 +34,7 @@ export const defaultMessages: Record<ErrorCode, string> = {
   MESSAGE_NOT_FOUND: 'Message not found',
   ACCESS_DENIED: 'Access denied',
   SEND_FAILED: 'Failed to send message',
+  DUPLICATE_MESSAGE: 'Message already sent',
   UNAVAILABLE: 'Service unavailable',
   NOT_FOUND: 'Route not found',
   INTERNAL: 'Internal server error',

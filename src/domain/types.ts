@@ -19,4 +19,6 @@ export interface Message {
   sentAt: Date;
   /** Set once, by the receiver; never changed afterwards. */
   readAt: Date | null;
+  /** The sender's own id for this message, when it gave one: a retry with it returns this message. */
+  clientMessageId?: string;
 }

@@ -7,6 +7,12 @@ export const sendMessageInput = z.object({
   receiverId: idField('receiverId'),
   // Length limits are a configurable domain rule, checked by the messaging service.
   content: textField('content').trim().min(1, 'content must not be empty'),
+  /** The client's own id for this send: a retry with the same id returns the stored message. */
+  clientMessageId: textField('clientMessageId')
+    .trim()
+    .min(1, 'clientMessageId must not be empty')
+    .max(128, 'clientMessageId must be at most 128 characters')
+    .optional(),
 });
 
 export const markMessageReadInput = z.object({ messageId: idField('messageId') });

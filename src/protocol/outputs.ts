@@ -32,6 +32,8 @@ export const wireMessage = z.object({
   senderName: z.string(),
   receiverId: z.string(),
   receiverName: z.string(),
+  /** Present when the sender gave one. */
+  clientMessageId: z.string().optional(),
 });
 
 export const messageSentPayload = z.object({ success: z.literal(true), message: wireMessage });

@@ -26,6 +26,7 @@ export const toWireMessage = (
   senderName: names.senderName,
   receiverId: message.receiverId,
   receiverName: names.receiverName,
+  ...(message.clientMessageId === undefined ? {} : { clientMessageId: message.clientMessageId }),
 });
 
 /** At most `max` characters (code points, never splitting a surrogate pair), ending in "..." when cut. */

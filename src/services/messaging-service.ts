@@ -44,6 +44,11 @@ export class MessagingService {
       throw new AppError('VALIDATION', 'receiverId must be another user');
     }
     const receiver = await users.require(input.receiverId, 'RECEIVER_NOT_FOUND');
+    const { clientMessageId } = input;
+    if (clientMessageId) {
+      const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
+      if (earlier) return this.alreadySent(sender, earlier);
+    }
 
     let stored: Message;
     try {
@@ -52,8 +57,14 @@ export class MessagingService {
         receiverId: receiver.id,
         content,
         sentAt: clock.now(),
+        ...(clientMessageId ? { clientMessageId } : {}),
       });
     } catch (err) {
+      // A concurrent retry with the same client id won the insert: answer with its message.
+      if (err instanceof AppError && err.code === 'DUPLICATE_MESSAGE' && clientMessageId) {
+        const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
+        if (earlier) return this.alreadySent(sender, earlier);
+      }
       logger.error({ err, senderId: sender.id }, 'storing a message failed');
       throw new AppError('SEND_FAILED', undefined, { cause: err });
     }
@@ -68,6 +79,17 @@ export class MessagingService {
       message: preview(content),
       timestamp: message.sentAt,
     });
+    return sent;
+  }
+
+  /**
+   * A retry of a send that is already stored: the sender's sockets get `message_sent` for the stored
+   * message again; the receiver, who was told the first time, is not told twice.
+   */
+  private async alreadySent(sender: User, earlier: Message): Promise<MessageSentPayload> {
+    const receiver = await this.deps.users.require(earlier.receiverId);
+    const sent: MessageSentPayload = { success: true, message: this.wire(earlier, sender, receiver) };
+    this.deps.notifier.toUser(sender.id, 'message_sent', sent);
     return sent;
   }
 

@@ -128,7 +128,14 @@ export class KyselyStore implements Store {
   }
 
   async insertMessage(message: NewMessage): Promise<Message> {
-    const id = await this.messageInserts.add(message);
+    let id: number;
+    try {
+      id = await this.messageInserts.add(message);
+    } catch (err) {
+      // The only unique index a message can violate is the sender's client message id.
+      if (this.dialect.isUniqueViolation(err)) throw new AppError('DUPLICATE_MESSAGE');
+      throw err;
+    }
     return { id: String(id), ...message, readAt: null };
   }
 
@@ -150,6 +157,7 @@ export class KyselyStore implements Store {
         content: m.content,
         sent_at: m.sentAt.getTime(),
         read_at: null,
+        client_message_id: m.clientMessageId ?? null,
       };
     });
     const newPairs = new Map<string, { user_low: number; user_high: number }>();
@@ -181,6 +189,18 @@ export class KyselyStore implements Store {
     const numeric = idOf(id);
     if (numeric === undefined) return undefined;
     const row = await this.db.selectFrom('messages').selectAll().where('id', '=', numeric).executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  async findByClientMessageId(senderId: string, clientMessageId: string): Promise<Message | undefined> {
+    const sender = idOf(senderId);
+    if (sender === undefined) return undefined;
+    const row = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('sender_id', '=', sender)
+      .where('client_message_id', '=', clientMessageId)
+      .executeTakeFirst();
     return row && toMessage(row);
   }
 

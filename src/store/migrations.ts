@@ -68,6 +68,19 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         );
       },
     },
+    '0003_client_message_id': {
+      async up(db: Kysely<unknown>) {
+        // A client's own id for a send, so a retry finds the stored message instead of storing it twice.
+        await db.schema.alterTable('messages').addColumn('client_message_id', 'text').execute();
+        await db.schema
+          .createIndex('messages_sender_client_id')
+          .unique()
+          .on('messages')
+          .columns(['sender_id', 'client_message_id'])
+          .where(sql.ref('client_message_id'), 'is not', null)
+          .execute();
+      },
+    },
   };
 }
 

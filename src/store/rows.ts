@@ -25,6 +25,7 @@ export const toMessage = (row: Selectable<MessagesTable>): Message => ({
   content: row.content,
   sentAt: new Date(Number(row.sent_at)),
   readAt: toDate(row.read_at),
+  ...(row.client_message_id === null ? {} : { clientMessageId: row.client_message_id }),
 });
 
 /** Escapes LIKE wildcards so a search for `50%` means the characters, not a pattern. */

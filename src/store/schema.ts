@@ -26,6 +26,8 @@ export interface MessagesTable {
   content: string;
   sent_at: number;
   read_at: number | null;
+  /** The sender's own id for the message (idempotent retries); unique per sender when set. */
+  client_message_id: string | null;
 }
 
 /** One row per direction of every pair of users who share a conversation. */

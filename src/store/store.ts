@@ -15,6 +15,7 @@ export interface NewMessage {
   receiverId: string;
   content: string;
   sentAt: Date;
+  clientMessageId?: string;
 }
 
 export interface UserSearch {
@@ -35,6 +36,9 @@ export interface UserSearch {
  *   or `AppError('EMAIL_TAKEN')` on a clash, also when two inserts race.
  * - `insertMessage` resolves only once the message is durably stored, and returns it with its new id;
  *   ids of one store increase with insertion order.
+ * - A sender's `clientMessageId`s are unique: `insertMessage` with one already stored rejects with
+ *   `AppError('DUPLICATE_MESSAGE')` and stores nothing, also when two inserts race;
+ *   `findByClientMessageId` finds the stored one.
  * - `markRead` sets `readAt` only if it is not set yet, and returns the stored message either way.
  * - `conversation` returns the messages between two users, either direction, newest first.
  * - `contactsOf` lists the users who share at least one message with the user (either direction), once
@@ -56,6 +60,7 @@ export interface Store {
 
   insertMessage(message: NewMessage): Promise<Message>;
   findMessage(id: string): Promise<Message | undefined>;
+  findByClientMessageId(senderId: string, clientMessageId: string): Promise<Message | undefined>;
   markRead(id: string, at: Date): Promise<Message | undefined>;
   conversation(userA: string, userB: string, page: { offset: number; limit: number }): Promise<Message[]>;
   countUnread(userId: string): Promise<number>;

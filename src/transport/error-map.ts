@@ -15,6 +15,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   MESSAGE_NOT_FOUND: 404,
   ACCESS_DENIED: 403,
   SEND_FAILED: 500,
+  DUPLICATE_MESSAGE: 409,
   UNAVAILABLE: 503,
   NOT_FOUND: 404,
   INTERNAL: 500,

@@ -334,6 +334,58 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal(await store.countUnread(randomUUID()), 0);
       });
 
+      it("a sender's clientMessageId is unique: a second insert is DUPLICATE_MESSAGE and stores nothing", async () => {
+        const [pia, quinn] = await pair();
+        const first = await store.insertMessage({
+          senderId: pia.id,
+          receiverId: quinn.id,
+          content: 'once',
+          sentAt: new Date(),
+          clientMessageId: 'c-1',
+        });
+        assert.equal(first.clientMessageId, 'c-1');
+        await rejectsWith(
+          store.insertMessage({
+            senderId: pia.id,
+            receiverId: quinn.id,
+            content: 'twice',
+            sentAt: new Date(),
+            clientMessageId: 'c-1',
+          }),
+          'DUPLICATE_MESSAGE',
+        );
+        // Racing inserts in one turn (one batch): exactly one wins.
+        const racing = await Promise.allSettled(
+          [1, 2, 3].map((n) =>
+            store.insertMessage({
+              senderId: pia.id,
+              receiverId: quinn.id,
+              content: `race ${n}`,
+              sentAt: new Date(),
+              clientMessageId: 'c-2',
+            }),
+          ),
+        );
+        assert.equal(racing.filter((r) => r.status === 'fulfilled').length, 1);
+        // Another sender may use the same client id; messages without one are never duplicates.
+        await store.insertMessage({
+          senderId: quinn.id,
+          receiverId: pia.id,
+          content: 'mine',
+          sentAt: new Date(),
+          clientMessageId: 'c-1',
+        });
+        await send(pia, quinn, 'no client id');
+        await send(pia, quinn, 'no client id');
+        const found = await store.findByClientMessageId(pia.id, 'c-1');
+        assert.equal(found?.id, first.id);
+        assert.equal(found?.content, 'once');
+        assert.equal(await store.findByClientMessageId(pia.id, 'unknown'), undefined);
+        assert.equal(await store.findByClientMessageId('not-an-id', 'c-1'), undefined);
+        const all = await store.conversation(pia.id, quinn.id, { offset: 0, limit: 100 });
+        assert.equal(all.length, 5);
+      });
+
       it('contactsOf lists everyone who shares a message with the user, once, either direction', async () => {
         const [lena, mo] = await pair();
         const [nia, oz] = await pair();

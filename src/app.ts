@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -120,6 +121,7 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
   // Per-request log lines are off: at chat rates they cost more than they tell. Errors are still logged.
   const fastify = Fastify({
     logger: { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
   });
   const logger: Logger = fastify.log;
@@ -138,7 +140,10 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
 
   const dialect = await openStorage(config, logger);
   const store = new KyselyStore(dialect);
-  const io = createSocketServer(fastify.server, { corsOrigins: config.corsOrigins });
+  const io = createSocketServer(fastify.server, {
+    corsOrigins: config.corsOrigins,
+    maxHttpBufferSize: config.socketMaxPayloadBytes,
+  });
   let realtime: Realtime;
   try {
     realtime = await openRealtime(config, logger, io);
@@ -191,6 +196,8 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));
 
   await fastify.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins });
+  // Security headers on every REST answer; the API serves JSON only, so the strictest CSP applies.
+  await fastify.register(helmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } });
   registerJsonParser(fastify);
   registerHttpErrors(fastify, logger);
   const { requireUser } = registerHttpAuth(fastify, services.auth);

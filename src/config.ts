@@ -65,6 +65,8 @@ const schema = z
     TYPING_TIMEOUT_MS: int('TYPING_TIMEOUT_MS', 100, 600_000).default(5000),
     CORS_ORIGIN: z.string().trim().min(1, 'CORS_ORIGIN must not be empty').default('*'),
     DATABASE_POOL_MAX: int('DATABASE_POOL_MAX', 1, 1000).default(10),
+    BODY_LIMIT_BYTES: int('BODY_LIMIT_BYTES', 1024, 100 * 1024 * 1024).default(1024 * 1024),
+    SOCKET_MAX_PAYLOAD_BYTES: int('SOCKET_MAX_PAYLOAD_BYTES', 1024, 100 * 1024 * 1024).default(1_000_000),
     REDIS_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'REDIS_PREFIX must be 1-64 letters, digits or :_.-')
@@ -102,6 +104,10 @@ export interface Config {
   /** `*` for any origin, or a list of allowed origins. */
   corsOrigins: '*' | string[];
   databasePoolMax: number;
+  /** Largest REST request body accepted (413 above). */
+  bodyLimitBytes: number;
+  /** Largest Socket.IO message accepted; a client sending more is disconnected (that client only). */
+  socketMaxPayloadBytes: number;
   /** Prefix of every Redis key and pub/sub channel Parley uses. */
   redisPrefix: string;
   /** How long a connection's presence entry lives in Redis without a refresh. */
@@ -138,6 +144,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     logLevel: e.LOG_LEVEL,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    socketMaxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES,
     redisPrefix: e.REDIS_PREFIX,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     redisAdapter: e.REDIS_ADAPTER,

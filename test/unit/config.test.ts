@@ -34,6 +34,8 @@ describe('loadConfig', () => {
         typingTimeoutMs: 5000,
         corsOrigins: '*',
         databasePoolMax: 10,
+        bodyLimitBytes: 1048576,
+        socketMaxPayloadBytes: 1000000,
         redisPrefix: 'parley:',
         presenceTtlMs: 30_000,
         redisAdapter: 'sharded',

@@ -178,7 +178,12 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     auth: new AuthService({
       store,
       users,
-      tokens: new JoseTokenIssuer({ secret, ttlSeconds: config.jwtTtlSeconds }),
+      tokens: new JoseTokenIssuer({
+        secret,
+        ttlSeconds: config.jwtTtlSeconds,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+      }),
       passwords: new Argon2PasswordHasher(),
       clock: systemClock,
     }),

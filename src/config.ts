@@ -56,6 +56,8 @@ const schema = z
       })
       .pipe(z.number().min(60, 'JWT_EXPIRES_IN must be at least 60 seconds'))
       .default(7 * 86400),
+    JWT_ISSUER: z.string().trim().min(1).max(256, 'JWT_ISSUER is too long').optional(),
+    JWT_AUDIENCE: z.string().trim().min(1).max(256, 'JWT_AUDIENCE is too long').optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -98,6 +100,9 @@ export interface Config {
   /** Unset means: generate one and keep it in `dataDir`. */
   jwtSecret?: string;
   jwtTtlSeconds: number;
+  /** When set, tokens are issued with this `iss`/`aud` and only tokens carrying them are accepted. */
+  jwtIssuer?: string;
+  jwtAudience?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxMessageLength: number;
   typingTimeoutMs: number;
@@ -141,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     redisUrl: e.REDIS_URL,
     jwtSecret: e.JWT_SECRET,
     jwtTtlSeconds: e.JWT_EXPIRES_IN,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
     logLevel: e.LOG_LEVEL,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     databasePoolMax: e.DATABASE_POOL_MAX,

@@ -17,18 +17,27 @@ export class JoseTokenIssuer implements TokenIssuer {
   private readonly key: KeyObject;
 
   constructor(
-    private readonly options: { secret: string; ttlSeconds: number; clockToleranceSeconds?: number },
+    private readonly options: {
+      secret: string;
+      ttlSeconds: number;
+      clockToleranceSeconds?: number;
+      /** When set, issued tokens carry it and verified tokens must. */
+      issuer?: string;
+      audience?: string;
+    },
   ) {
     this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
 
   issue(userId: string): Promise<string> {
-    return new SignJWT({})
+    const jwt = new SignJWT({})
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(userId)
       .setIssuedAt()
-      .setExpirationTime(`${this.options.ttlSeconds}s`)
-      .sign(this.key);
+      .setExpirationTime(`${this.options.ttlSeconds}s`);
+    if (this.options.issuer) jwt.setIssuer(this.options.issuer);
+    if (this.options.audience) jwt.setAudience(this.options.audience);
+    return jwt.sign(this.key);
   }
 
   async verify(token: string): Promise<string> {
@@ -37,6 +46,8 @@ export class JoseTokenIssuer implements TokenIssuer {
       ({ payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],
         clockTolerance: this.options.clockToleranceSeconds ?? 30,
+        ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
+        ...(this.options.audience ? { audience: this.options.audience } : {}),
       }));
     } catch {
       throw new AppError('INVALID_TOKEN');

@@ -29,6 +29,8 @@ describe('loadConfig', () => {
         redisUrl: undefined,
         jwtSecret: undefined,
         jwtTtlSeconds: 7 * 86400,
+        jwtIssuer: undefined,
+        jwtAudience: undefined,
         logLevel: 'info',
         maxMessageLength: 5000,
         typingTimeoutMs: 5000,

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SignJWT, UnsecuredJWT, decodeJwt } from 'jose';
+import { AppError } from '../../src/domain/errors.js';
+import { JoseTokenIssuer } from '../../src/security/jose-token-issuer.js';
+
+const SECRET = 'unit-test-secret-0123456789-abcdefghijklmnop';
+const key = new TextEncoder().encode(SECRET);
+const invalid = async (tokens: JoseTokenIssuer, token: string) =>
+  assert.rejects(
+    tokens.verify(token),
+    (err: unknown) => err instanceof AppError && err.code === 'INVALID_TOKEN',
+  );
+
+describe('JoseTokenIssuer', () => {
+  it('issues HS256 tokens with sub and exp that it verifies back to the user id', async () => {
+    const tokens = new JoseTokenIssuer({ secret: SECRET, ttlSeconds: 3600 });
+    const token = await tokens.issue('42');
+    const claims = decodeJwt(token);
+    assert.equal(claims.sub, '42');
+    assert.ok(typeof claims.exp === 'number' && claims.exp > Date.now() / 1000);
+    assert.equal(await tokens.verify(token), '42');
+  });
+
+  it('rejects alg none, another secret, expired tokens and tokens without an id claim', async () => {
+    const tokens = new JoseTokenIssuer({ secret: SECRET, ttlSeconds: 3600 });
+    await invalid(tokens, new UnsecuredJWT({ sub: '42' }).encode());
+    await invalid(
+      tokens,
+      await new SignJWT({ sub: '42' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode('other')),
+    );
+    const expired = await new SignJWT({ sub: '42' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 120)
+      .sign(key);
+    await invalid(tokens, expired);
+    await invalid(
+      tokens,
+      await new SignJWT({ name: 'no id' }).setProtectedHeader({ alg: 'HS512' }).sign(key),
+    );
+    await invalid(
+      tokens,
+      await new SignJWT({ name: 'no id' }).setProtectedHeader({ alg: 'HS256' }).sign(key),
+    );
+  });
+
+  it('with an issuer and audience configured, issues them and accepts only tokens carrying both', async () => {
+    const tokens = new JoseTokenIssuer({
+      secret: SECRET,
+      ttlSeconds: 3600,
+      issuer: 'parley',
+      audience: 'chat',
+    });
+    const own = await tokens.issue('7');
+    assert.deepEqual([decodeJwt(own).iss, decodeJwt(own).aud], ['parley', 'chat']);
+    assert.equal(await tokens.verify(own), '7');
+    const bare = await new SignJWT({ sub: '7' }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+    await invalid(tokens, bare);
+    const wrongAudience = await new SignJWT({ sub: '7' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('parley')
+      .setAudience('elsewhere')
+      .sign(key);
+    await invalid(tokens, wrongAudience);
+  });
+});

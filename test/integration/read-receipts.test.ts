@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { http, registerUser, type Registered } from '../support/http.js';
 import type { WireMessage } from '../../src/protocol/outputs.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { connectClient, sleep, type TestClient } from '../support/socket.js';
+import { connectClient, sleep, type TestClient, expectRejected } from '../support/socket.js';
 
 type ReadPayload = { messageId: string; readBy: { _id: string; name: string }; readAt: string };
 type Confirmed = { success: true; message: WireMessage };
@@ -46,12 +46,8 @@ describe('read receipts', () => {
     return (res.body.messages as WireMessage[]).find((m) => m._id === id);
   };
 
-  const rejected = async (client: TestClient, payload: unknown, message: string): Promise<void> => {
-    assert.deepEqual(await client.ack('mark_message_read', payload), { success: false, message });
-    assert.deepEqual(await client.next('error', (e: { message: string }) => e.message === message), {
-      message,
-    });
-  };
+  const rejected = (client: TestClient, payload: unknown, message: string) =>
+    expectRejected(client, 'mark_message_read', payload, message);
 
   before(async () => {
     server = await startServer();

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { http, registerUser, type Registered } from '../support/http.js';
 import type { WireMessage } from '../../src/protocol/outputs.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { connectClient, sleep, type TestClient } from '../support/socket.js';
+import { connectClient, sleep, type TestClient, expectRejected } from '../support/socket.js';
 
 const assertIso = (value: unknown): void => {
   assert.equal(typeof value, 'string');
@@ -35,13 +35,8 @@ describe('send_message', () => {
     return res.body.messages;
   };
 
-  /** Sends with an ack, expects an error, and checks that the `error` event carries the same message. */
-  const rejected = async (client: TestClient, payload: unknown, message: string): Promise<void> => {
-    assert.deepEqual(await client.ack('send_message', payload), { success: false, message });
-    assert.deepEqual(await client.next('error', (e: { message: string }) => e.message === message), {
-      message,
-    });
-  };
+  const rejected = (client: TestClient, payload: unknown, message: string) =>
+    expectRejected(client, 'send_message', payload, message);
 
   before(async () => {
     server = await startServer();

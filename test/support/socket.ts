@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { io, type Socket } from 'socket.io-client';
 
 type Recorded = { event: string; payload: unknown; taken: boolean };
@@ -88,3 +89,19 @@ export async function connectClient(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Emits `event` with an ack and expects it refused: the ack is `{success: false, message}` and the
+ * `error` event carries the same message.
+ */
+export async function expectRejected(
+  client: TestClient,
+  event: string,
+  payload: unknown,
+  message: string,
+): Promise<void> {
+  assert.deepEqual(await client.ack(event, payload), { success: false, message });
+  assert.deepEqual(await client.next('error', (e: { message: string }) => e.message === message), {
+    message,
+  });
+}

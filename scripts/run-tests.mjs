@@ -90,7 +90,9 @@ if (
   failures.push('SQLite + memory pass');
 }
 // Suites that spawn their own processes choose their own backends; the rest run again on the scaled ones.
-const scaledFiles = collect(['test/integration']).filter((f) => !/(startup|cluster)[^/]*\.test\.ts$/.test(f));
+const scaledFiles = collect(['test/integration']).filter(
+  (f) => !/(startup|cluster|process-)[^/]*\.test\.ts$/.test(f),
+);
 if (reasons.length > 0) {
   skipped.push(`integration suite on PostgreSQL + Redis: ${reasons.join('; ')}`);
   skipped.push(`contract and cluster suites that need them skipped themselves, for the same reason`);

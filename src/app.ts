@@ -12,6 +12,7 @@ import { RedisTypingState } from './presence/redis-typing-state.js';
 import type { TypingState } from './presence/typing-state.js';
 import { connectRedis, redactUrl, type RedisClient } from './redis/redis-connection.js';
 import { Argon2PasswordHasher } from './security/argon2-password-hasher.js';
+import { FlexibleRateLimiter } from './security/flexible-rate-limiter.js';
 import { JoseTokenIssuer } from './security/jose-token-issuer.js';
 import { loadOrCreateSecret } from './security/secret-file.js';
 import { AuthService } from './services/auth-service.js';
@@ -123,6 +124,7 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     logger: { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
   });
   const logger: Logger = fastify.log;
 
@@ -152,6 +154,10 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     throw err;
   }
 
+  const limits = new FlexibleRateLimiter(config.rateLimits, {
+    redis: realtime.redis?.commands,
+    prefix: config.redisPrefix,
+  });
   const notifier = new SocketNotifier(io);
   const users = new UserService(store);
   const typing = new TypingService({
@@ -159,6 +165,7 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     users,
     notifier,
     logger,
+    limits,
     timeoutMs: config.typingTimeoutMs,
   });
   const presence = new PresenceService({
@@ -181,11 +188,14 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
       tokens: new JoseTokenIssuer({
         secret,
         ttlSeconds: config.jwtTtlSeconds,
+        requireExpiry: config.jwtRequireExp,
+        clockToleranceSeconds: config.jwtClockToleranceSeconds,
         issuer: config.jwtIssuer,
         audience: config.jwtAudience,
       }),
       passwords: new Argon2PasswordHasher(),
       clock: systemClock,
+      limits,
     }),
     messaging: new MessagingService({
       store,
@@ -193,10 +203,11 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
       notifier,
       clock: systemClock,
       logger,
+      limits,
       options: { maxContentLength: config.maxMessageLength, defaultPageSize: 50 },
     }),
   };
-  const sockets = attachSocketHandlers(io, services, logger);
+  const sockets = attachSocketHandlers(io, services, logger, { maxSocketsPerUser: config.maxSocketsPerUser });
   typing.start();
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));
 

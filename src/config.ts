@@ -23,6 +23,36 @@ const int = (name: string, min: number, max: number) =>
         .max(max, `${name} must be an integer between ${min} and ${max}`),
     );
 
+/** A rate: `<count>/<duration>` such as `300/60s`, `10/15m`; `off` or `0` disables it. */
+const RATE = /^(\d+)\s*\/\s*(\d+)\s*(s|m|h)?$/;
+export interface Rate {
+  points: number;
+  durationSeconds: number;
+}
+const rate = (name: string, fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine(
+      (v) => v === 'off' || v === '0' || (RATE.test(v) && Number(RATE.exec(v)?.[1]) > 0),
+      `${name} must be a rate such as ${fallback} (count/duration, duration in s, m or h), or off`,
+    )
+    .transform((v): Rate | undefined => {
+      const m = RATE.exec(v);
+      if (!m) return undefined;
+      const seconds = Number(m[2]) * UNIT_SECONDS[(m[3] ?? 's') as keyof typeof UNIT_SECONDS];
+      return seconds > 0 ? { points: Number(m[1]), durationSeconds: seconds } : undefined;
+    });
+
+const bool = (name: string, fallback: boolean) =>
+  z
+    .enum(['true', 'false', 'on', 'off', '1', '0', 'yes', 'no'], {
+      error: `${name} must be true or false`,
+    })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', 'on', '1', 'yes'].includes(v));
+
 const url = (name: string, protocols: string[]) =>
   z
     .string()
@@ -56,6 +86,8 @@ const schema = z
       })
       .pipe(z.number().min(60, 'JWT_EXPIRES_IN must be at least 60 seconds'))
       .default(7 * 86400),
+    JWT_REQUIRE_EXP: bool('JWT_REQUIRE_EXP', true),
+    JWT_CLOCK_TOLERANCE: int('JWT_CLOCK_TOLERANCE', 0, 300).default(30),
     JWT_ISSUER: z.string().trim().min(1).max(256, 'JWT_ISSUER is too long').optional(),
     JWT_AUDIENCE: z.string().trim().min(1).max(256, 'JWT_AUDIENCE is too long').optional(),
     LOG_LEVEL: z
@@ -77,6 +109,14 @@ const schema = z
     PRESENCE_SCOPE: z
       .enum(['all', 'contacts'], { error: 'PRESENCE_SCOPE must be all or contacts' })
       .default('all'),
+    RATE_LIMITS: bool('RATE_LIMITS', true),
+    RATE_LIMIT_SEND: rate('RATE_LIMIT_SEND', '300/60s'),
+    RATE_LIMIT_TYPING: rate('RATE_LIMIT_TYPING', '300/60s'),
+    RATE_LIMIT_READ: rate('RATE_LIMIT_READ', '1200/60s'),
+    RATE_LIMIT_LOGIN_ACCOUNT: rate('RATE_LIMIT_LOGIN_ACCOUNT', '10/15m'),
+    RATE_LIMIT_LOGIN_IP: rate('RATE_LIMIT_LOGIN_IP', '100/60m'),
+    TRUST_PROXY: bool('TRUST_PROXY', false),
+    MAX_SOCKETS_PER_USER: int('MAX_SOCKETS_PER_USER', 1, 100_000).default(50),
     REDIS_ADAPTER: z
       .enum(['sharded', 'classic'], { error: 'REDIS_ADAPTER must be sharded or classic' })
       .default('sharded'),
@@ -100,6 +140,16 @@ export interface Config {
   /** Unset means: generate one and keep it in `dataDir`. */
   jwtSecret?: string;
   jwtTtlSeconds: number;
+  /** Refuse tokens without `exp`. */
+  jwtRequireExp: boolean;
+  /** Clock skew allowed when checking `exp`/`nbf`, in seconds. */
+  jwtClockToleranceSeconds: number;
+  /** Per-user (and, for failed logins, per-IP) limits; an absent one is off. */
+  rateLimits: RateLimits;
+  /** Take the client IP (for login limits) from X-Forwarded-For, as set by a reverse proxy. */
+  trustProxy: boolean;
+  /** Most sockets one user may hold open on one process; more are refused at the handshake. */
+  maxSocketsPerUser: number;
   /** When set, tokens are issued with this `iss`/`aud` and only tokens carrying them are accepted. */
   jwtIssuer?: string;
   jwtAudience?: string;
@@ -121,6 +171,19 @@ export interface Config {
   presenceScope: 'all' | 'contacts';
   /** Socket.IO fan-out over Redis: sharded pub/sub (Redis 7+, a channel per room) or classic pub/sub. */
   redisAdapter: 'sharded' | 'classic';
+}
+
+export interface RateLimits {
+  /** `send_message` and `POST /api/messages`, per sender. */
+  send?: Rate;
+  /** `typing_start` and `typing_stop`, per typist. */
+  typing?: Rate;
+  /** `mark_message_read` and `PATCH /api/messages/:id/read`, per reader. */
+  read?: Rate;
+  /** Failed logins per account (email or username) and client IP; reaching it blocks for the duration. */
+  loginAccount?: Rate;
+  /** Failed logins per client IP, whatever the account. */
+  loginIp?: Rate;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +209,21 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     redisUrl: e.REDIS_URL,
     jwtSecret: e.JWT_SECRET,
     jwtTtlSeconds: e.JWT_EXPIRES_IN,
+    jwtRequireExp: e.JWT_REQUIRE_EXP,
+    jwtClockToleranceSeconds: e.JWT_CLOCK_TOLERANCE,
+    rateLimits: Object.freeze(
+      e.RATE_LIMITS
+        ? {
+            send: e.RATE_LIMIT_SEND,
+            typing: e.RATE_LIMIT_TYPING,
+            read: e.RATE_LIMIT_READ,
+            loginAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
+            loginIp: e.RATE_LIMIT_LOGIN_IP,
+          }
+        : {},
+    ),
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    trustProxy: e.TRUST_PROXY,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
     logLevel: e.LOG_LEVEL,

@@ -112,16 +112,21 @@ async function launch(kind: string, args: string[], env: Record<string, string>,
 }
 
 /**
- * Starts Parley from `dist/` with a fresh DATA_DIR (or the given one), logging at `warn`.
- * `env` adds or overrides settings (DATABASE_URL, REDIS_URL, PRESENCE_SCOPE, …).
+ * Starts Parley from `dist/` with a fresh DATA_DIR (or the given one), logging at `warn`, without rate
+ * limits.
+ * `env` adds or overrides settings (DATABASE_URL, REDIS_URL, PRESENCE_SCOPE, …); `nodeArgs` adds node
+ * flags before the script (e.g. `--expose-gc`).
  */
-export async function startParley(options: { env?: Record<string, string>; dataDir?: string } = {}) {
+export async function startParley(
+  options: { env?: Record<string, string>; dataDir?: string; nodeArgs?: string[] } = {},
+) {
   buildParley();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const handle = await launch(
     'parley',
-    [...nodeFlags(), 'dist/main.js'],
-    { DATA_DIR: dataDir, JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...options.env },
+    [...nodeFlags(), ...(options.nodeArgs ?? []), 'dist/main.js'],
+    // Rate limits off: the load generators are one user sending as fast as it can, which is what they stop.
+    { DATA_DIR: dataDir, JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...options.env },
     dataDir,
   );
   const stop = handle.stop;

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'NO_TOKEN'
   | 'INVALID_TOKEN'
   | 'TOKEN_USER_NOT_FOUND'
+  | 'TOKEN_EXPIRED'
   | 'INVALID_CREDENTIALS'
   | 'USERNAME_TAKEN'
   | 'EMAIL_TAKEN'
@@ -17,6 +18,7 @@ export type ErrorCode =
   | 'SEND_FAILED'
   | 'DUPLICATE_MESSAGE'
   | 'UNAVAILABLE'
+  | 'RATE_LIMITED'
   | 'NOT_FOUND'
   | 'INTERNAL';
 
@@ -26,6 +28,7 @@ export const defaultMessages: Record<ErrorCode, string> = {
   NO_TOKEN: 'Authentication error: No token provided',
   INVALID_TOKEN: 'Authentication error: Invalid token',
   TOKEN_USER_NOT_FOUND: 'Authentication error: User not found',
+  TOKEN_EXPIRED: 'Authentication error: Token expired',
   INVALID_CREDENTIALS: 'Invalid credentials',
   USERNAME_TAKEN: 'Username already taken',
   EMAIL_TAKEN: 'Email already registered',
@@ -36,6 +39,7 @@ export const defaultMessages: Record<ErrorCode, string> = {
   SEND_FAILED: 'Failed to send message',
   DUPLICATE_MESSAGE: 'Message already sent',
   UNAVAILABLE: 'Service unavailable',
+  RATE_LIMITED: 'Too many requests',
   NOT_FOUND: 'Route not found',
   INTERNAL: 'Internal server error',
 };
@@ -52,3 +56,13 @@ export class AppError extends Error {
 }
 
 export const isAppError = (err: unknown): err is AppError => err instanceof AppError;
+
+/** A rate limit was reached; `retryAfterMs` says when the next attempt can succeed. */
+export class RateLimitedError extends AppError {
+  constructor(
+    what: string,
+    readonly retryAfterMs: number,
+  ) {
+    super('RATE_LIMITED', `Too many ${what}: try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`);
+  }
+}

@@ -1,14 +1,15 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { AppError } from '../domain/errors.js';
-import type { TokenIssuer } from '../services/ports.js';
+import type { TokenIssuer, VerifiedToken } from '../services/ports.js';
 
 /** Claims that may carry the user id, in the order they are tried (tokens from other systems included). */
 const ID_CLAIMS = ['sub', 'userId', 'id', '_id'] as const;
 
 /**
  * HS256 JWTs: `sub` is the user id; tokens expire after `ttlSeconds`. Verification pins HS256 (so `none`
- * and key-confusion tokens fail) and checks `exp`/`nbf` when present, with a little clock tolerance.
+ * and key-confusion tokens fail), requires `exp` unless told otherwise, and checks `exp`/`nbf` with a little
+ * clock tolerance.
  *
  * @example const tokens = new JoseTokenIssuer({ secret, ttlSeconds: 604800 });
  */
@@ -21,6 +22,8 @@ export class JoseTokenIssuer implements TokenIssuer {
       secret: string;
       ttlSeconds: number;
       clockToleranceSeconds?: number;
+      /** Refuse tokens without `exp` (the default); false accepts non-expiring tokens from other systems. */
+      requireExpiry?: boolean;
       /** When set, issued tokens carry it and verified tokens must. */
       issuer?: string;
       audience?: string;
@@ -40,23 +43,32 @@ export class JoseTokenIssuer implements TokenIssuer {
     return jwt.sign(this.key);
   }
 
-  async verify(token: string): Promise<string> {
+  async verify(token: string): Promise<VerifiedToken> {
+    const tolerance = this.options.clockToleranceSeconds ?? 30;
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],
-        clockTolerance: this.options.clockToleranceSeconds ?? 30,
+        clockTolerance: tolerance,
+        requiredClaims: this.options.requireExpiry === false ? [] : ['exp'],
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
         ...(this.options.audience ? { audience: this.options.audience } : {}),
       }));
     } catch {
       throw new AppError('INVALID_TOKEN');
     }
-    for (const claim of ID_CLAIMS) {
-      const value = payload[claim];
-      if (typeof value === 'string' && value !== '') return value;
-      if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-    }
-    throw new AppError('INVALID_TOKEN');
+    const userId = idOf(payload);
+    if (!userId) throw new AppError('INVALID_TOKEN');
+    const { exp } = payload;
+    return typeof exp === 'number' ? { userId, expiresAt: (exp + tolerance) * 1000 } : { userId };
   }
+}
+
+function idOf(payload: Record<string, unknown>): string | undefined {
+  for (const claim of ID_CLAIMS) {
+    const value = payload[claim];
+    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  }
+  return undefined;
 }

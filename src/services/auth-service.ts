@@ -3,7 +3,7 @@ import { AppError } from '../domain/errors.js';
 import type { User } from '../domain/types.js';
 import type { LoginInput, RegisterInput } from '../protocol/inputs.js';
 import type { Store } from '../store/store.js';
-import type { Clock, PasswordHasher, TokenIssuer } from './ports.js';
+import type { Clock, PasswordHasher, RateLimiter, TokenIssuer } from './ports.js';
 import type { UserService } from './user-service.js';
 
 export interface AuthResult {
@@ -27,6 +27,7 @@ export class AuthService {
       tokens: TokenIssuer;
       passwords: PasswordHasher;
       clock: Clock;
+      limits: RateLimiter;
     },
   ) {}
 
@@ -44,13 +45,32 @@ export class AuthService {
     return { token: await tokens.issue(user.id), user };
   }
 
-  async login(input: LoginInput): Promise<AuthResult> {
-    const { store, tokens, passwords } = this.deps;
+  /**
+   * Failed attempts are counted per account and client IP, and per IP; past either limit, logins are
+   * refused with `RATE_LIMITED` (even with the right password) until the window ends. A success clears
+   * the account's count for that IP.
+   */
+  async login(input: LoginInput, client: { ip?: string } = {}): Promise<AuthResult> {
+    const { store, tokens, passwords, limits } = this.deps;
+    const ip = client.ip ?? 'unknown';
     const found = await store.findCredentials({ email: input.email, username: input.username });
+    // Keyed by the account, however it is named (email or username, any case).
+    const account = `${found ? found.user.id : `?${input.email ?? input.username?.toLowerCase()}`}|${ip}`;
+    await limits.check('loginAccount', account);
+    await limits.check('loginIp', ip);
     // Verify against a dummy hash when the user is unknown, so timing does not reveal who exists.
     const hash = found?.passwordHash ?? (await this.dummy());
     const ok = await passwords.verify(hash, input.password);
-    if (!found || !ok) throw new AppError('INVALID_CREDENTIALS');
+    if (!found || !ok) {
+      // This attempt is answered as a wrong password; the count only stops the ones after it.
+      await Promise.all([limits.consume('loginAccount', account), limits.consume('loginIp', ip)]).catch(
+        (err: unknown) => {
+          if (!(err instanceof AppError)) throw err;
+        },
+      );
+      throw new AppError('INVALID_CREDENTIALS');
+    }
+    await limits.reset('loginAccount', account);
     return { token: await tokens.issue(found.user.id), user: found.user };
   }
 
@@ -59,14 +79,22 @@ export class AuthService {
    * Throws `NO_TOKEN`, `INVALID_TOKEN` or `TOKEN_USER_NOT_FOUND` with the spec's messages.
    */
   async authenticate(token: unknown): Promise<User> {
+    return (await this.session(token)).user;
+  }
+
+  /**
+   * `authenticate` plus when the token expires, for connections that outlive a request. The user is read
+   * from storage, not the cache, so a deleted user's token stops working at once.
+   */
+  async session(token: unknown): Promise<{ user: User; expiresAt?: number }> {
     if (token === undefined || token === null || token === '') throw new AppError('NO_TOKEN');
     if (typeof token !== 'string') throw new AppError('INVALID_TOKEN');
     const raw = token.replace(/^Bearer\s+/i, '').trim();
     if (raw === '') throw new AppError('NO_TOKEN');
-    const userId = await this.deps.tokens.verify(raw);
-    const user = await this.deps.users.get(userId);
+    const { userId, expiresAt } = await this.deps.tokens.verify(raw);
+    const user = await this.deps.users.current(userId);
     if (!user) throw new AppError('TOKEN_USER_NOT_FOUND');
-    return user;
+    return expiresAt === undefined ? { user } : { user, expiresAt };
   }
 
   private dummy(): Promise<string> {

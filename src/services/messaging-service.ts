@@ -9,7 +9,7 @@ import type {
 } from '../protocol/outputs.js';
 import { preview, toWireMessage } from '../protocol/wire.js';
 import type { Store } from '../store/store.js';
-import type { Clock, Logger, Notifier } from './ports.js';
+import type { Clock, Logger, Notifier, RateLimiter } from './ports.js';
 import type { UserService } from './user-service.js';
 
 export interface MessagingOptions {
@@ -30,12 +30,14 @@ export class MessagingService {
       notifier: Notifier;
       clock: Clock;
       logger: Logger;
+      limits: RateLimiter;
       options: MessagingOptions;
     },
   ) {}
 
   async send(sender: User, input: SendMessageInput): Promise<MessageSentPayload> {
-    const { store, users, notifier, clock, logger, options } = this.deps;
+    const { store, users, notifier, clock, logger, options, limits } = this.deps;
+    await limits.consume('send', sender.id);
     const { content } = input;
     if (content.length > options.maxContentLength && Array.from(content).length > options.maxContentLength) {
       throw new AppError('VALIDATION', `content must be at most ${options.maxContentLength} characters`);
@@ -95,7 +97,8 @@ export class MessagingService {
 
   /** Only the receiver may mark a message read; the first `readAt` is kept. */
   async markRead(reader: User, messageId: string): Promise<MessageSentPayload> {
-    const { store, users, notifier, clock } = this.deps;
+    const { store, users, notifier, clock, limits } = this.deps;
+    await limits.consume('read', reader.id);
     const found = await store.findMessage(messageId);
     if (!found) throw new AppError('MESSAGE_NOT_FOUND');
     if (found.receiverId !== reader.id) throw new AppError('ACCESS_DENIED');

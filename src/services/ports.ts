@@ -16,8 +16,14 @@ export interface Notifier {
 /** Issues and verifies access tokens. */
 export interface TokenIssuer {
   issue(userId: string): Promise<string>;
-  /** The user id a valid token carries; rejects with `AppError('INVALID_TOKEN')` for any other token. */
-  verify(token: string): Promise<string>;
+  /** What a valid token carries; rejects with `AppError('INVALID_TOKEN')` for any other token. */
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+export interface VerifiedToken {
+  userId: string;
+  /** When the token stops being valid (ms since the epoch, clock tolerance included); none if it never does. */
+  expiresAt?: number;
 }
 
 /** One-way password hashing (argon2id). `verify` never throws for a wrong password; it resolves false. */
@@ -38,4 +44,18 @@ export interface Logger {
   info(obj: object | string, msg?: string): void;
   warn(obj: object | string, msg?: string): void;
   error(obj: object | string, msg?: string): void;
+}
+
+/** What is rate limited, each with its own limit (see `RateLimits` in config). */
+export type LimitedAction = 'send' | 'typing' | 'read' | 'loginAccount' | 'loginIp';
+
+/**
+ * Counts actions per key (a user id, an account and IP, an IP) in fixed windows. `consume` rejects with
+ * `RateLimitedError` once the window's allowance is used up; `check` does the same without counting.
+ * An action without a configured limit is never limited.
+ */
+export interface RateLimiter {
+  consume(action: LimitedAction, key: string): Promise<void>;
+  check(action: LimitedAction, key: string): Promise<void>;
+  reset(action: LimitedAction, key: string): Promise<void>;
 }

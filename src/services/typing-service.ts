@@ -1,7 +1,7 @@
 import { AppError } from '../domain/errors.js';
 import type { User } from '../domain/types.js';
 import type { TypingState } from '../presence/typing-state.js';
-import type { Logger, Notifier } from './ports.js';
+import type { Logger, Notifier, RateLimiter } from './ports.js';
 import type { UserService } from './user-service.js';
 
 /**
@@ -19,6 +19,7 @@ export class TypingService {
       users: UserService;
       notifier: Notifier;
       logger: Logger;
+      limits: RateLimiter;
       timeoutMs: number;
     },
   ) {}
@@ -72,6 +73,7 @@ export class TypingService {
   }
 
   private async receiver(typist: User, receiverId: string): Promise<User> {
+    await this.deps.limits.consume('typing', typist.id);
     if (receiverId === typist.id) throw new AppError('VALIDATION', 'receiverId must be another user');
     return this.deps.users.require(receiverId, 'RECEIVER_NOT_FOUND');
   }

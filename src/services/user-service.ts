@@ -35,6 +35,14 @@ export class UserService {
     return user;
   }
 
+  /** The stored user or undefined, bypassing the cache; a user gone from storage leaves the cache too. */
+  async current(id: string): Promise<User | undefined> {
+    const user = await this.store.findUserById(id);
+    if (user) this.cache.set(id, user);
+    else this.cache.delete(id);
+    return user;
+  }
+
   /** The stored user, bypassing the cache (for `lastSeen`). */
   async fresh(id: string): Promise<User> {
     const user = await this.store.findUserById(id);

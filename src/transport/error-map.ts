@@ -7,6 +7,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   NO_TOKEN: 401,
   INVALID_TOKEN: 401,
   TOKEN_USER_NOT_FOUND: 401,
+  TOKEN_EXPIRED: 401,
   INVALID_CREDENTIALS: 401,
   USERNAME_TAKEN: 409,
   EMAIL_TAKEN: 409,
@@ -17,6 +18,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   SEND_FAILED: 500,
   DUPLICATE_MESSAGE: 409,
   UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
   NOT_FOUND: 404,
   INTERNAL: 500,
 };

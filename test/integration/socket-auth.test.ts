@@ -6,7 +6,10 @@ import { startServer, TEST_SECRET, type TestServer } from '../support/server.js'
 import { TestClient, connectClient } from '../support/socket.js';
 
 const sign = (claims: Record<string, unknown>, secret = TEST_SECRET) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret));
 
 const refused = async (url: string, options: ConstructorParameters<typeof TestClient>[1]) => {
   const client = new TestClient(url, options);

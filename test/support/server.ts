@@ -1,5 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { join } from 'node:path';
 import { createApp, type Parley } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -9,6 +11,11 @@ export interface TestServer {
   url: string;
   app: Parley;
   dataDir: string;
+  /**
+   * Runs one SQL statement straight against this server's storage (the SQLite file or the PostgreSQL
+   * schema), for tests that change or inspect what is stored behind Parley's back. `?` placeholders.
+   */
+  sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -27,10 +34,12 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     async () => rmSync(dataDir, { recursive: true, force: true }),
   ];
   const backendEnv: Record<string, string> = {};
+  let databaseUrl: string | undefined;
   if (testBackend === 'scaled') {
     const schema = await createTestSchema();
     const redis = createTestRedisPrefix();
     cleanups.push(schema.drop, redis.clear);
+    databaseUrl = schema.url;
     Object.assign(backendEnv, {
       DATABASE_URL: schema.url,
       REDIS_URL: TEST_REDIS_URL,
@@ -59,9 +68,34 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     url,
     app,
     dataDir,
+    sql: (text, params = []) => runSql(databaseUrl, join(dataDir, 'parley.db'), text, params),
     close: async () => {
       await app.close();
       for (const cleanup of cleanups) await cleanup();
     },
   };
+}
+
+async function runSql<T>(databaseUrl: string | undefined, file: string, text: string, params: unknown[]) {
+  if (!databaseUrl) {
+    const db = new Database(file);
+    try {
+      const statement = db.prepare(text);
+      return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    let n = 0;
+    const result = await client.query(
+      text.replace(/\?/g, () => `$${++n}`),
+      params,
+    );
+    return result.rows as T[];
+  } finally {
+    await client.end();
+  }
 }

@@ -98,10 +98,17 @@ export async function expectRejected(
   client: TestClient,
   event: string,
   payload: unknown,
-  message: string,
-): Promise<void> {
-  assert.deepEqual(await client.ack(event, payload), { success: false, message });
-  assert.deepEqual(await client.next('error', (e: { message: string }) => e.message === message), {
-    message,
+  message: string | RegExp,
+): Promise<string> {
+  const ack = (await client.ack(event, payload)) as { success: unknown; message: unknown };
+  assert.equal(ack.success, false);
+  assert.equal(typeof ack.message, 'string');
+  const text = ack.message as string;
+  if (typeof message === 'string') assert.equal(text, message);
+  else assert.match(text, message);
+  assert.deepEqual(Object.keys(ack).sort(), ['message', 'success']);
+  assert.deepEqual(await client.next('error', (e: { message: string }) => e.message === text), {
+    message: text,
   });
+  return text;
 }

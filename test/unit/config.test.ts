@@ -42,8 +42,43 @@ describe('loadConfig', () => {
         presenceTtlMs: 30_000,
         redisAdapter: 'sharded',
         presenceScope: 'all',
+        jwtRequireExp: true,
+        jwtClockToleranceSeconds: 30,
+        rateLimits: {
+          send: { points: 300, durationSeconds: 60 },
+          typing: { points: 300, durationSeconds: 60 },
+          read: { points: 1200, durationSeconds: 60 },
+          loginAccount: { points: 10, durationSeconds: 900 },
+          loginIp: { points: 100, durationSeconds: 3600 },
+        },
+        maxSocketsPerUser: 50,
+        trustProxy: false,
       },
     );
+  });
+
+  it('reads rate limits as count/duration, each one or all of them turned off', () => {
+    const config = loadConfig({
+      RATE_LIMIT_SEND: '5 / 2s',
+      RATE_LIMIT_TYPING: 'off',
+      RATE_LIMIT_READ: '0',
+      RATE_LIMIT_LOGIN_ACCOUNT: '3/1h',
+      RATE_LIMIT_LOGIN_IP: '50/10m',
+    });
+    assert.deepEqual(config.rateLimits, {
+      send: { points: 5, durationSeconds: 2 },
+      typing: undefined,
+      read: undefined,
+      loginAccount: { points: 3, durationSeconds: 3600 },
+      loginIp: { points: 50, durationSeconds: 600 },
+    });
+    assert.deepEqual(loadConfig({ RATE_LIMITS: 'off', RATE_LIMIT_SEND: '1/1s' }).rateLimits, {});
+    assert.match(problem({ RATE_LIMIT_SEND: 'fast' }), /RATE_LIMIT_SEND/);
+    assert.match(problem({ RATE_LIMIT_TYPING: '0/10s' }), /RATE_LIMIT_TYPING/);
+    assert.match(problem({ RATE_LIMITS: 'maybe' }), /RATE_LIMITS/);
+    assert.match(problem({ JWT_REQUIRE_EXP: 'sometimes' }), /JWT_REQUIRE_EXP/);
+    assert.match(problem({ MAX_SOCKETS_PER_USER: '0' }), /MAX_SOCKETS_PER_USER/);
+    assert.equal(loadConfig({ JWT_REQUIRE_EXP: 'false' }).jwtRequireExp, false);
   });
 
   it('reads every setting', () => {

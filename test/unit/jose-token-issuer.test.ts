@@ -19,7 +19,27 @@ describe('JoseTokenIssuer', () => {
     const claims = decodeJwt(token);
     assert.equal(claims.sub, '42');
     assert.ok(typeof claims.exp === 'number' && claims.exp > Date.now() / 1000);
-    assert.equal(await tokens.verify(token), '42');
+    assert.deepEqual(await tokens.verify(token), {
+      userId: '42',
+      expiresAt: ((claims.exp as number) + 30) * 1000,
+    });
+  });
+
+  it('requires exp unless told not to, and honours the configured clock tolerance', async () => {
+    const strict = new JoseTokenIssuer({ secret: SECRET, ttlSeconds: 3600 });
+    const forever = await new SignJWT({ sub: '42' }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+    await invalid(strict, forever);
+    const lenient = new JoseTokenIssuer({ secret: SECRET, ttlSeconds: 3600, requireExpiry: false });
+    assert.deepEqual(await lenient.verify(forever), { userId: '42' });
+
+    const now = Math.floor(Date.now() / 1000);
+    const justExpired = await new SignJWT({ userId: 9 })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(now - 10)
+      .sign(key);
+    assert.deepEqual(await strict.verify(justExpired), { userId: '9', expiresAt: (now + 20) * 1000 });
+    const exact = new JoseTokenIssuer({ secret: SECRET, ttlSeconds: 3600, clockToleranceSeconds: 0 });
+    await invalid(exact, justExpired);
   });
 
   it('rejects alg none, another secret, expired tokens and tokens without an id claim', async () => {
@@ -55,13 +75,17 @@ describe('JoseTokenIssuer', () => {
     });
     const own = await tokens.issue('7');
     assert.deepEqual([decodeJwt(own).iss, decodeJwt(own).aud], ['parley', 'chat']);
-    assert.equal(await tokens.verify(own), '7');
-    const bare = await new SignJWT({ sub: '7' }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+    assert.equal((await tokens.verify(own)).userId, '7');
+    const bare = await new SignJWT({ sub: '7' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(key);
     await invalid(tokens, bare);
     const wrongAudience = await new SignJWT({ sub: '7' })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer('parley')
       .setAudience('elsewhere')
+      .setExpirationTime('1h')
       .sign(key);
     await invalid(tokens, wrongAudience);
   });

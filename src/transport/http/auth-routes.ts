@@ -18,7 +18,7 @@ export function authRoutes(
 
   app.post('/api/auth/login', async (request) => {
     const input = parseInput(loginInput, request.body, 'request body');
-    const { token, user } = await auth.login(input);
+    const { token, user } = await auth.login(input, { ip: request.ip });
     return { token, user: toWireUser(user) };
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { RateLimitedError } from '../../domain/errors.js';
 import type { Logger } from '../../services/ports.js';
 import { toWireError } from '../error-map.js';
 
@@ -10,6 +11,8 @@ export function registerHttpErrors(app: FastifyInstance, logger: Logger): void {
       return reply.code(err.statusCode).send({ message: err.message });
     }
     const wire = toWireError(err, logger);
+    if (err instanceof RateLimitedError)
+      reply.header('retry-after', Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
     return reply.code(wire.status).send({ message: wire.message });
   });
   app.setNotFoundHandler((request, reply) => {

@@ -17,12 +17,43 @@ export function handshakeToken(socket: ParleySocket): unknown {
  */
 export function socketAuth(auth: AuthService, logger: Logger) {
   return (socket: ParleySocket, next: (err?: Error) => void): void => {
-    auth.authenticate(handshakeToken(socket)).then(
-      (user) => {
+    auth.session(handshakeToken(socket)).then(
+      ({ user, expiresAt }) => {
         socket.data.user = user;
+        if (expiresAt !== undefined) socket.data.expiresAt = expiresAt;
         next();
       },
       (err: unknown) => next(new Error(toWireError(err, logger).message)),
     );
   };
+}
+
+/** setTimeout's longest delay; later expiries are re-armed in steps. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * Disconnects the socket when its token expires, after telling it with `error` {message}. The client
+ * gets `disconnect` with reason `io server disconnect` and does not reconnect by itself: it needs a new
+ * token.
+ */
+export function expireWithToken(socket: ParleySocket, message: string): void {
+  const { expiresAt } = socket.data;
+  if (expiresAt === undefined) return;
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const delay = expiresAt - Date.now();
+    if (delay > MAX_DELAY_MS) {
+      timer = setTimeout(arm, MAX_DELAY_MS);
+      return;
+    }
+    timer = setTimeout(
+      () => {
+        socket.emit('error', { message });
+        socket.disconnect(true);
+      },
+      Math.max(0, delay),
+    );
+  };
+  arm();
+  socket.once('disconnect', () => clearTimeout(timer));
 }

@@ -2,7 +2,8 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { Logger } from '../../services/ports.js';
 import type { Services } from '../../services/services.js';
-import { socketAuth } from './socket-auth.js';
+import { expireWithToken, socketAuth } from './socket-auth.js';
+import { defaultMessages } from '../../domain/errors.js';
 import { bindEvents, eventBindings } from './socket-handlers.js';
 import { userRoom, type ParleyServer } from './socket-types.js';
 
@@ -24,7 +25,12 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
  * Wires authentication and every event to the services. Returns `drain`, which resolves once the
  * handler work already started (stores, presence bookkeeping) has settled — for shutdown.
  */
-export function attachSocketHandlers(io: ParleyServer, services: Services, logger: Logger) {
+export function attachSocketHandlers(
+  io: ParleyServer,
+  services: Services,
+  logger: Logger,
+  options: { maxSocketsPerUser: number },
+) {
   const inflight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     inflight.add(work);
@@ -34,10 +40,16 @@ export function attachSocketHandlers(io: ParleyServer, services: Services, logge
   const bindings = eventBindings(services);
 
   io.use(socketAuth(services.auth, logger));
+  io.use((socket, next) => {
+    const open = io.of('/').adapter.rooms.get(userRoom(socket.data.user.id))?.size ?? 0;
+    if (open < options.maxSocketsPerUser) return next();
+    next(new Error(`Too many connections: at most ${options.maxSocketsPerUser} per user`));
+  });
   io.on('connection', (socket) => {
     const user = socket.data.user;
     void socket.join(userRoom(user.id));
     bindEvents(socket, bindings, logger, track);
+    expireWithToken(socket, defaultMessages.TOKEN_EXPIRED);
     socket.emit('connection', {
       success: true,
       user: { _id: user.id, name: user.name, username: user.username },

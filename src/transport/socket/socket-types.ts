@@ -4,6 +4,8 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/
 
 export interface SocketData {
   user: User;
+  /** When the handshake's token expires (ms since the epoch); the socket is disconnected then. */
+  expiresAt?: number;
 }
 
 export type ParleyServer = Server<

@@ -1,0 +1,83 @@
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { Rate, RateLimits } from '../config.js';
+import { RateLimitedError } from '../domain/errors.js';
+import type { LimitedAction, RateLimiter } from '../services/ports.js';
+import type { RedisClient } from '../redis/redis-connection.js';
+
+/** How each action is named in the error a client sees: `Too many <what>: try again in N s`. */
+const WHAT: Record<LimitedAction, string> = {
+  send: 'messages',
+  typing: 'typing events',
+  read: 'read receipts',
+  loginAccount: 'failed login attempts',
+  loginIp: 'failed login attempts',
+};
+
+/**
+ * `RateLimiter` on rate-limiter-flexible: fixed windows in memory (one process), or in Redis when a
+ * client is given, so every process shares one count. If Redis fails, each process falls back to its own
+ * in-memory count (the insurance limiter) rather than refusing or letting everything through.
+ *
+ * @example const limits = new FlexibleRateLimiter(config.rateLimits, { redis, prefix: 'parley:' });
+ *          await limits.consume('send', user.id); // throws RateLimitedError when over the limit
+ */
+export class FlexibleRateLimiter implements RateLimiter {
+  private readonly limiters = new Map<LimitedAction, RateLimiterAbstract>();
+
+  constructor(limits: Readonly<RateLimits>, options: { redis?: RedisClient; prefix?: string } = {}) {
+    for (const [action, rate] of Object.entries(limits) as Array<[LimitedAction, Rate | undefined]>) {
+      if (!rate) continue;
+      const base = { points: rate.points, duration: rate.durationSeconds };
+      const memory = new RateLimiterMemory({ ...base, keyPrefix: action });
+      this.limiters.set(
+        action,
+        options.redis
+          ? new RateLimiterRedis({
+              ...base,
+              storeClient: options.redis,
+              useRedisPackage: true,
+              rejectIfRedisNotReady: true,
+              keyPrefix: `${options.prefix ?? ''}rl:${action}`,
+              insuranceLimiter: memory,
+            })
+          : memory,
+      );
+    }
+  }
+
+  async consume(action: LimitedAction, key: string): Promise<void> {
+    const limiter = this.limiters.get(action);
+    if (!limiter) return;
+    try {
+      await limiter.consume(key);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw new RateLimitedError(WHAT[action], err.msBeforeNext);
+      throw err;
+    }
+  }
+
+  async check(action: LimitedAction, key: string): Promise<void> {
+    const limiter = this.limiters.get(action);
+    if (!limiter) return;
+    const state = await limiter.get(key);
+    if (state && state.consumedPoints >= limiter.points) {
+      throw new RateLimitedError(WHAT[action], state.msBeforeNext);
+    }
+  }
+
+  async reset(action: LimitedAction, key: string): Promise<void> {
+    await this.limiters.get(action)?.delete(key);
+  }
+}
+
+/** For code that needs a `RateLimiter` but no limits (tests of other parts, library use). */
+export const noRateLimits: RateLimiter = {
+  consume: async () => undefined,
+  check: async () => undefined,
+  reset: async () => undefined,
+};

@@ -15,6 +15,7 @@ export interface ServerToClientEvents {
   typing_indicator: (payload: Out.TypingIndicatorPayload) => void;
   message_history: (payload: Out.MessageHistoryPayload) => void;
   unread_count: (payload: Out.UnreadCountPayload) => void;
+  missed_messages: (payload: Out.MissedMessagesPayload) => void;
   message_notification: (payload: Out.MessageNotificationPayload) => void;
   error: (payload: Out.ErrorPayload) => void;
 }
@@ -35,6 +36,7 @@ export interface ClientToServerEvents {
     ack?: Ack<Out.MessageHistoryPayload>,
   ) => void;
   get_unread_count: (ack?: Ack<Out.UnreadCountPayload>) => void;
+  sync: (payload?: z.input<typeof In.syncInput>, ack?: Ack<Out.MissedMessagesPayload>) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

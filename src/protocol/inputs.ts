@@ -25,6 +25,20 @@ export const historyInput = z.object({
   limit: limitField(100),
 });
 
+/** A message id to sync after: a decimal string (or number) of a message id, `0` for the beginning. */
+const afterIdField = z.preprocess(
+  (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
+  textField('lastMessageId')
+    .trim()
+    .regex(/^\d{1,19}$/, 'lastMessageId must be a message id (a string of digits)'),
+);
+
+/** `sync` and `GET /api/messages/sync`: no payload (or `{}`) starts from the beginning. */
+export const syncInput = z
+  .object({ lastMessageId: afterIdField.optional(), limit: limitField(500) })
+  .nullish()
+  .transform((v) => ({ lastMessageId: v?.lastMessageId?.replace(/^0+(?=\d)/, '') ?? '0', limit: v?.limit }));
+
 export const historyQuery = z.object({ page: pageField, limit: limitField(100) });
 
 export const usersQuery = z.object({
@@ -93,6 +107,7 @@ export const loginInput = z
 export const idParam = (field: string) => z.object({ [field]: idField(field) });
 
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
+export type SyncInput = z.infer<typeof syncInput>;
 export type MarkMessageReadInput = z.infer<typeof markMessageReadInput>;
 export type TypingInput = z.infer<typeof typingInput>;
 export type HistoryInput = z.infer<typeof historyInput>;

@@ -53,6 +53,13 @@ export const messageHistoryPayload = z.object({
   otherUser: z.object({ _id: z.string(), name: z.string() }),
   pagination: z.object({ page: z.number().int(), limit: z.number().int(), hasMore: z.boolean() }),
 });
+export const missedMessagesPayload = z.object({
+  messages: z.array(wireMessage),
+  /** More messages follow: ask again with this `lastMessageId`. */
+  hasMore: z.boolean(),
+  /** The id to sync after next time: the last message's, or the one asked with when there was none. */
+  lastMessageId: z.string(),
+});
 export const unreadCountPayload = z.object({ count: z.number().int() });
 export const messageNotificationPayload = z.object({
   type: z.literal('new_message'),
@@ -75,6 +82,7 @@ export type MessageReadPayload = z.infer<typeof messageReadPayload>;
 export type TypingIndicatorPayload = z.infer<typeof typingIndicatorPayload>;
 export type MessageHistoryPayload = z.infer<typeof messageHistoryPayload>;
 export type UnreadCountPayload = z.infer<typeof unreadCountPayload>;
+export type MissedMessagesPayload = z.infer<typeof missedMessagesPayload>;
 export type MessageNotificationPayload = z.infer<typeof messageNotificationPayload>;
 export type ErrorPayload = z.infer<typeof errorPayload>;
 export type AckErrorPayload = z.infer<typeof ackErrorPayload>;

@@ -1,9 +1,10 @@
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
-import type { HistoryInput, SendMessageInput } from '../protocol/inputs.js';
+import type { HistoryInput, SendMessageInput, SyncInput } from '../protocol/inputs.js';
 import type {
   MessageHistoryPayload,
   MessageSentPayload,
+  MissedMessagesPayload,
   UnreadCountPayload,
   WireMessage,
 } from '../protocol/outputs.js';
@@ -138,6 +139,33 @@ export class MessagingService {
       pagination: { page, limit, hasMore },
     };
     return payload;
+  }
+
+  /**
+   * What a reconnecting client missed: the user's messages, sent or received, in every conversation,
+   * with ids above `lastMessageId`, oldest first. Ids become visible in increasing order, so syncing from
+   * the highest id received (live, from history or from sync) leaves no gap.
+   */
+  async sync(user: User, input: SyncInput): Promise<MissedMessagesPayload> {
+    const { store, users, options } = this.deps;
+    const limit = input.limit ?? options.defaultPageSize;
+    const rows = await store.messagesSince(user.id, input.lastMessageId, limit + 1);
+    const page = rows.slice(0, limit);
+    const others = new Map<string, User>();
+    for (const m of page) {
+      const otherId = m.senderId === user.id ? m.receiverId : m.senderId;
+      if (!others.has(otherId)) others.set(otherId, await users.require(otherId));
+    }
+    const messages = page.map((m) =>
+      m.senderId === user.id
+        ? this.wire(m, user, others.get(m.receiverId) as User)
+        : this.wire(m, others.get(m.senderId) as User, user),
+    );
+    return {
+      messages,
+      hasMore: rows.length > limit,
+      lastMessageId: page.at(-1)?.id ?? input.lastMessageId,
+    };
   }
 
   async unreadCount(user: User): Promise<UnreadCountPayload> {

@@ -15,6 +15,12 @@ export interface StoreDialect {
    * bookkeeping tables there, so several Parley databases can share one PostgreSQL database.
    */
   currentSchema(): Promise<string | undefined>;
+  /**
+   * Makes message inserts commit in id order across every connection and process, so a reader who has
+   * seen id N has seen every id below it (what `sync` relies on). Called first inside the insert's
+   * transaction. Absent where there is a single writer (SQLite) and ids are in commit order already.
+   */
+  readonly orderCommits?: (tx: Kysely<Database>) => Promise<void>;
   /** Whether `err` is the driver's unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
 }

@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
 import { Batcher } from './batcher.js';
 import type { StoreDialect } from './dialect.js';
 import { likePattern, toMessage, toUser, userColumns } from './rows.js';
-import { idOf, pairOf, type Database } from './schema.js';
+import { idOf, pairOf, type Database, type MessagesTable } from './schema.js';
 import type { NewMessage, NewUser, Store, UserSearch } from './store.js';
 
 const definedIds = (ids: readonly string[]): number[] =>
@@ -180,7 +180,14 @@ export class KyselyStore implements Store {
       }
       return rows;
     };
-    const rows = newPairs.size > 0 ? await this.db.transaction().execute(insert) : await insert(this.db);
+    const { orderCommits } = this.dialect;
+    const rows =
+      orderCommits || newPairs.size > 0
+        ? await this.db.transaction().execute(async (tx) => {
+            await orderCommits?.(tx);
+            return insert(tx);
+          })
+        : await insert(this.db);
     for (const key of newPairs.keys()) this.knownPairs.set(key, true);
     return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
   }
@@ -230,6 +237,24 @@ export class KyselyStore implements Store {
       .limit(page.limit)
       .offset(page.offset)
       .execute();
+    return rows.map(toMessage);
+  }
+
+  async messagesSince(userId: string, afterId: string, limit: number): Promise<Message[]> {
+    const id = idOf(userId);
+    const after = afterId === '0' ? 0 : idOf(afterId);
+    if (id === undefined || after === undefined) return [];
+    // Through the user's contacts, each pair's range read from the (pair, id) index: no index of its own
+    // to maintain on every insert.
+    const { rows } = await sql<Selectable<MessagesTable>>`
+      select m.* from contacts c
+      join messages m
+        on m.user_low = case when c.user_id < c.contact_id then c.user_id else c.contact_id end
+       and m.user_high = case when c.user_id < c.contact_id then c.contact_id else c.user_id end
+       and m.id > ${after}
+      where c.user_id = ${id}
+      order by m.id
+      limit ${limit}`.execute(this.db);
     return rows.map(toMessage);
   }
 

@@ -6,6 +6,9 @@ import type { Database } from './schema.js';
 
 const INT8_OID = 20;
 
+/** The first key of Parley's message-commit advisory lock ("parl" in ASCII); the second is the schema's. */
+const MESSAGE_COMMIT_LOCK = 0x7061726c;
+
 /**
  * PostgreSQL through a `pg` pool. bigint columns (ids, epoch-ms times, counts) are parsed to numbers:
  * they stay far below 2^53. Connection failures reject the query that needed them (within
@@ -42,6 +45,14 @@ export function createPostgresDialect(options: {
     serialPrimaryKey: 'bigserial',
     currentSchema: async () =>
       (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema,
+    // One transaction-scoped advisory lock per schema serializes the (batched) message inserts of every
+    // process: held until commit, so ids drawn from the sequence become visible in increasing order. A
+    // send waits at most 5 s for it (then fails and is not acknowledged), and a holder whose process
+    // vanished mid-transaction loses it after 10 s idle.
+    orderCommits: async (tx) =>
+      void (await sql`select set_config('lock_timeout', '5s', true),
+        set_config('idle_in_transaction_session_timeout', '10s', true),
+        pg_advisory_xact_lock(${MESSAGE_COMMIT_LOCK}, hashtext(current_schema()))`.execute(tx)),
     isUniqueViolation: (err) =>
       typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505',
   };

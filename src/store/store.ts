@@ -41,6 +41,9 @@ export interface UserSearch {
  *   `findByClientMessageId` finds the stored one.
  * - `markRead` sets `readAt` only if it is not set yet, and returns the stored message either way.
  * - `conversation` returns the messages between two users, either direction, newest first.
+ * - `messagesSince` returns the user's messages (sent or received, every conversation) with ids above
+ *   `afterId` (`'0'` for all), lowest id first, at most `limit`. Ids become visible in increasing order, so
+ *   a reader that has seen id N never later finds a new message below N.
  * - `contactsOf` lists the users who share at least one message with the user (either direction), once
  *   each, as soon as the message that made them contacts is stored.
  * - Unknown ids are not errors: lookups resolve `undefined` (or an empty list).
@@ -63,6 +66,7 @@ export interface Store {
   findByClientMessageId(senderId: string, clientMessageId: string): Promise<Message | undefined>;
   markRead(id: string, at: Date): Promise<Message | undefined>;
   conversation(userA: string, userB: string, page: { offset: number; limit: number }): Promise<Message[]>;
+  messagesSince(userId: string, afterId: string, limit: number): Promise<Message[]>;
   countUnread(userId: string): Promise<number>;
   contactsOf(userId: string): Promise<string[]>;
 

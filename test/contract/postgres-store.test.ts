@@ -4,6 +4,9 @@ import { createPostgresDialect } from '../../src/store/postgres-dialect.js';
 import { createTestSchema, postgresSkip } from '../support/services.js';
 import { openStore } from './open-store.js';
 import { storeContract } from './store-contract.js';
+import { storeSyncContract } from './store-sync-contract.js';
+import { KyselyStore } from '../../src/store/kysely-store.js';
+import { migrateToLatest } from '../../src/store/migrations.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -11,5 +14,19 @@ describe('KyselyStore on PostgreSQL', { skip: await postgresSkip() }, () => {
   storeContract('KyselyStore on PostgreSQL', async () => {
     const schema = await createTestSchema();
     return openStore(createPostgresDialect({ url: schema.url, poolMax: 4, logger: silent }), schema.drop);
+  });
+  storeSyncContract('KyselyStore on PostgreSQL', async () => {
+    const schema = await createTestSchema();
+    const dialect = () => createPostgresDialect({ url: schema.url, poolMax: 4, logger: silent });
+    const first = dialect();
+    await migrateToLatest(first);
+    const stores = [new KyselyStore(first), new KyselyStore(dialect())] as const;
+    return {
+      stores: [...stores],
+      close: async () => {
+        for (const store of stores) await store.close();
+        await schema.drop();
+      },
+    };
   });
 });

@@ -4,10 +4,28 @@ import { join } from 'node:path';
 import { createSqliteDialect } from '../../src/store/sqlite-dialect.js';
 import { openStore } from './open-store.js';
 import { storeContract } from './store-contract.js';
+import { storeSyncContract } from './store-sync-contract.js';
+import { KyselyStore } from '../../src/store/kysely-store.js';
+import { migrateToLatest } from '../../src/store/migrations.js';
 
 storeContract('KyselyStore on SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
   return openStore(createSqliteDialect(join(dir, 'parley.db')), () =>
     rmSync(dir, { recursive: true, force: true }),
   );
+});
+
+storeSyncContract('KyselyStore on SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+  const file = join(dir, 'parley.db');
+  const first = createSqliteDialect(file);
+  await migrateToLatest(first);
+  const stores = [new KyselyStore(first), new KyselyStore(createSqliteDialect(file))] as const;
+  return {
+    stores: [...stores],
+    close: async () => {
+      for (const store of stores) await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
-import { historyQuery, idParam, sendMessageInput } from '../../protocol/inputs.js';
+import { historyQuery, idParam, sendMessageInput, syncInput } from '../../protocol/inputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Services } from '../../services/services.js';
 import { userOf } from './http-auth.js';
@@ -14,6 +14,10 @@ export function messageRoutes(
 ) {
   app.get('/api/messages/unread-count', { preHandler: requireUser }, async (request) =>
     messaging.unreadCount(userOf(request)),
+  );
+
+  app.get('/api/messages/sync', { preHandler: requireUser }, async (request) =>
+    messaging.sync(userOf(request), parseInput(syncInput, request.query, 'query string')),
   );
 
   app.get('/api/messages/:otherUserId', { preHandler: requireUser }, async (request) => {

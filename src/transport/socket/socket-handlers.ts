@@ -1,7 +1,13 @@
 import type { ErrorCode } from '../../domain/errors.js';
 import type { User } from '../../domain/types.js';
 import type { ClientEventName, ServerEventName } from '../../protocol/events.js';
-import { historyInput, markMessageReadInput, sendMessageInput, typingInput } from '../../protocol/inputs.js';
+import {
+  historyInput,
+  markMessageReadInput,
+  sendMessageInput,
+  syncInput,
+  typingInput,
+} from '../../protocol/inputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Logger } from '../../services/ports.js';
 import type { Services } from '../../services/services.js';
@@ -45,6 +51,10 @@ export function eventBindings({ messaging, typing }: Services): Record<ClientEve
     get_message_history: {
       run: (user, p) => messaging.history(user, parseInput(historyInput, p, 'get_message_history payload')),
       reply: 'message_history',
+    },
+    sync: {
+      run: (user, p) => messaging.sync(user, parseInput(syncInput, p, 'sync payload')),
+      reply: 'missed_messages',
     },
     get_unread_count: {
       run: (user) => messaging.unreadCount(user),

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WireMessage } from '../../src/protocol/outputs.js';
 import { http } from '../support/http.js';
+import { freePort } from '../support/redis-server.js';
 import { TEST_REDIS_URL, createTestRedisPrefix, createTestSchema } from '../support/services.js';
 import { connectClient, sleep, type TestClient } from '../support/socket.js';
 
@@ -24,19 +24,7 @@ export const TYPING_TIMEOUT_MS = 1000;
 const READY_TIMEOUT_MS = 15_000;
 const OUTPUT_LIMIT = 20_000;
 
-/** A port nothing listens on right now: bind port 0, read it, release it. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
+export { freePort };
 
 export class ClusterNode {
   readonly url: string;
@@ -113,16 +101,31 @@ export class ClusterNode {
 
 export interface Cluster {
   nodes: ClusterNode[];
+  /** The DATABASE_URL every process uses (a fresh schema), for checking what was stored. */
+  databaseUrl: string;
   /** Every node's output, for failure messages. */
   describe(): string;
   /** Ends every process, then drops the schema, clears the prefix and removes the data dirs. */
   stop(): Promise<void>;
 }
 
+export interface ClusterOptions {
+  /**
+   * A Redis of the test's own (e.g. a private `redis-server` it restarts) instead of the shared one. Its
+   * keys are left in place: the test discards that server.
+   */
+  redisUrl?: string;
+}
+
 /** Starts `size` Parley processes at once (they migrate the shared schema concurrently) and waits for all. */
-export async function startCluster(size = 3, env: Record<string, string> = {}): Promise<Cluster> {
+export async function startCluster(
+  size = 3,
+  env: Record<string, string> = {},
+  options: ClusterOptions = {},
+): Promise<Cluster> {
   const schema = await createTestSchema();
-  const redis = createTestRedisPrefix();
+  const redis = options.redisUrl ? undefined : createTestRedisPrefix();
+  const redisPrefix = redis?.prefix ?? 'parley:';
   const dirs: string[] = [];
   const nodes: ClusterNode[] = [];
   // Should the test process end without running `after` (a crash, a cancelled run), take the children along.
@@ -130,12 +133,13 @@ export async function startCluster(size = 3, env: Record<string, string> = {}): 
   process.once('exit', killAll);
   const cluster: Cluster = {
     nodes,
+    databaseUrl: schema.url,
     describe: () => nodes.map((n) => n.describe()).join('\n'),
     stop: async () => {
       await Promise.all(nodes.map((n) => n.stop()));
       process.off('exit', killAll);
       await schema.drop();
-      await redis.clear();
+      await redis?.clear();
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -155,8 +159,8 @@ export async function startCluster(size = 3, env: Record<string, string> = {}): 
           HOST: '127.0.0.1',
           DATA_DIR: dataDir,
           DATABASE_URL: schema.url,
-          REDIS_URL: TEST_REDIS_URL,
-          REDIS_PREFIX: redis.prefix,
+          REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
+          REDIS_PREFIX: redisPrefix,
           JWT_SECRET: CLUSTER_SECRET,
           LOG_LEVEL: 'warn',
           PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import { type CountingConnectJob, connectCounting, presenceCounts } from './lib/presence-counting.js';
+import { runSoakJob, type SoakJob } from './lib/soak-client.js';
 
 interface ConnectJob {
   type: 'connect';
@@ -31,7 +32,9 @@ type Job =
   | { type: 'close' }
   // connections scenario: connect counting presence events, and read (optionally reset) the counters
   | CountingConnectJob
-  | { type: 'presence_counts'; reset?: boolean };
+  | { type: 'presence_counts'; reset?: boolean }
+  // soak run (bench/soak.ts): start, read the counters, stop
+  | SoakJob;
 
 let sockets: Socket[] = [];
 let disconnects = 0;
@@ -130,7 +133,10 @@ process.on('message', (job: Job) => {
       reply(result);
     }, fail);
   } else if (job.type === 'presence_counts') reply(presenceCounts(job.reset));
-  else if (job.type === 'count') reply({ connected: sockets.filter((s) => s.connected).length, disconnects });
+  else if (job.type === 'soak_start' || job.type === 'soak_stats' || job.type === 'soak_stop') {
+    runSoakJob(job).then(reply, fail);
+  } else if (job.type === 'count')
+    reply({ connected: sockets.filter((s) => s.connected).length, disconnects });
   else if (job.type === 'close') {
     sockets.forEach((s) => s.close());
     sockets = [];

@@ -6,11 +6,16 @@ export const typeError =
   (issue: { input?: unknown }): string =>
     issue.input === undefined || issue.input === null ? `${field} is required` : `${field} must be ${kind}`;
 
-/** A string that may not contain NUL: PostgreSQL text cannot hold it, and no client means to send it. */
+/**
+ * A string that may not contain NUL (PostgreSQL text cannot hold it, and no client means to send it) nor
+ * a lone UTF-16 surrogate (it cannot be stored as UTF-8: it would come back as something else, and two
+ * different values could become one).
+ */
 export const textField = (field: string) =>
   z
     .string({ error: typeError(field, 'a string') })
-    .refine((s) => !s.includes('\u0000'), `${field} must not contain NUL characters`);
+    .refine((s) => !s.includes('\u0000'), `${field} must not contain NUL characters`)
+    .refine((s) => s.isWellFormed(), `${field} must be valid Unicode text (no lone surrogates)`);
 
 /** A string id (user or message): trimmed, non-empty, bounded. */
 export const idField = (field: string) =>

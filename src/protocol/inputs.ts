@@ -42,11 +42,7 @@ export const syncInput = z
 export const historyQuery = z.object({ page: pageField, limit: limitField(100) });
 
 export const usersQuery = z.object({
-  q: z
-    .string({ error: typeError('q', 'a string') })
-    .trim()
-    .max(100, 'q is too long')
-    .optional(),
+  q: textField('q').trim().max(100, 'q is too long').optional(),
   page: pageField,
   limit: limitField(100),
 });
@@ -56,25 +52,23 @@ export const registerInput = z.object({
     .trim()
     .min(1, 'name must not be empty')
     .max(100, 'name must be at most 100 characters'),
-  username: z
-    .string({ error: typeError('username', 'a string') })
+  username: textField('username')
     .trim()
     .regex(
       /^[A-Za-z0-9_.-]{3,50}$/,
       'username must be 3-50 characters of letters, digits, underscore, dot or hyphen',
     ),
-  email: z
-    .string({ error: typeError('email', 'a string') })
+  email: textField('email')
     .trim()
     .toLowerCase()
     .max(254, 'email is too long')
     .pipe(z.email('email must be a valid email address')),
+  // Any text: it is only hashed, never stored or shown.
   password: z
     .string({ error: typeError('password', 'a string') })
     .min(8, 'password must be at least 8 characters')
     .max(256, 'password must be at most 256 characters'),
-  role: z
-    .string({ error: typeError('role', 'a string') })
+  role: textField('role')
     .trim()
     .toLowerCase()
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'role must be 1-32 letters, digits, underscore or hyphen')
@@ -83,17 +77,9 @@ export const registerInput = z.object({
 
 export const loginInput = z
   .object({
-    email: z
-      .string({ error: typeError('email', 'a string') })
-      .trim()
-      .toLowerCase()
-      .max(254)
-      .optional(),
-    username: z
-      .string({ error: typeError('username', 'a string') })
-      .trim()
-      .max(50)
-      .optional(),
+    email: textField('email').trim().toLowerCase().max(254).optional(),
+    username: textField('username').trim().max(50).optional(),
+    // Any text: it is only hashed, never stored or shown.
     password: z
       .string({ error: typeError('password', 'a string') })
       .min(1, 'password is required')

@@ -36,8 +36,22 @@ export class MessagingService {
     },
   ) {}
 
+  /**
+   * Stores then announces a message. Any failure that is not the client's (storage or Redis unreachable,
+   * a bug) is logged and answered as `SEND_FAILED` (`Failed to send message`), on both transports.
+   */
   async send(sender: User, input: SendMessageInput): Promise<MessageSentPayload> {
-    const { store, users, notifier, clock, logger, options, limits } = this.deps;
+    try {
+      return await this.storeAndAnnounce(sender, input);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      this.deps.logger.error({ err, senderId: sender.id }, 'sending a message failed');
+      throw new AppError('SEND_FAILED', undefined, { cause: err });
+    }
+  }
+
+  private async storeAndAnnounce(sender: User, input: SendMessageInput): Promise<MessageSentPayload> {
+    const { store, users, notifier, clock, options, limits } = this.deps;
     await limits.consume('send', sender.id);
     const { content } = input;
     if (content.length > options.maxContentLength && Array.from(content).length > options.maxContentLength) {
@@ -68,7 +82,7 @@ export class MessagingService {
         const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
         if (earlier) return this.alreadySent(sender, earlier);
       }
-      logger.error({ err, senderId: sender.id }, 'storing a message failed');
+      this.deps.logger.error({ err, senderId: sender.id }, 'storing a message failed');
       throw new AppError('SEND_FAILED', undefined, { cause: err });
     }
 

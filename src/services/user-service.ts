@@ -35,9 +35,19 @@ export class UserService {
     return user;
   }
 
-  /** The stored user or undefined, bypassing the cache; a user gone from storage leaves the cache too. */
+  /**
+   * The stored user or undefined, bypassing the cache; a user gone from storage leaves the cache too.
+   * While storage is unreachable, a cached user is answered instead (so reconnects keep working).
+   */
   async current(id: string): Promise<User | undefined> {
-    const user = await this.store.findUserById(id);
+    let user: User | undefined;
+    try {
+      user = await this.store.findUserById(id);
+    } catch (err) {
+      const cached = this.cache.get(id);
+      if (cached) return cached;
+      throw err;
+    }
     if (user) this.cache.set(id, user);
     else this.cache.delete(id);
     return user;

@@ -23,4 +23,6 @@ export interface StoreDialect {
   readonly orderCommits?: (tx: Kysely<Database>) => Promise<void>;
   /** Whether `err` is the driver's unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
+  /** Whether `err` is any integrity-constraint violation (unique, foreign key, not null, check). */
+  isConstraintViolation(err: unknown): boolean;
 }

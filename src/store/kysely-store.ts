@@ -25,7 +25,13 @@ export class KyselyStore implements Store {
 
   constructor(private readonly dialect: StoreDialect) {
     this.db = dialect.db;
-    this.messageInserts = new Batcher((batch) => this.insertMessageRows(batch), 200);
+    // Only a constraint (a duplicate client message id) can fail one row of a batch; anything else
+    // (storage unreachable, locked) would fail each row alone again.
+    this.messageInserts = new Batcher(
+      (batch) => this.insertMessageRows(batch),
+      200,
+      (err) => dialect.isConstraintViolation(err),
+    );
   }
 
   async createUser(user: NewUser): Promise<User> {

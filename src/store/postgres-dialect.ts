@@ -38,6 +38,11 @@ export function createPostgresDialect(options: {
   pool.on('error', (err) =>
     options.logger.warn({ err }, 'PostgreSQL connection lost; the pool will reconnect'),
   );
+  // A client checked out for a query that loses its connection emits 'error' on itself, where pg-pool no
+  // longer listens: the query rejects (and is answered as a failure), but the event must not crash us.
+  pool.on('connect', (client) =>
+    client.on('error', (err) => options.logger.warn({ err }, 'PostgreSQL connection lost during a query')),
+  );
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     name: 'postgres',
@@ -53,7 +58,13 @@ export function createPostgresDialect(options: {
       void (await sql`select set_config('lock_timeout', '5s', true),
         set_config('idle_in_transaction_session_timeout', '10s', true),
         pg_advisory_xact_lock(${MESSAGE_COMMIT_LOCK}, hashtext(current_schema()))`.execute(tx)),
-    isUniqueViolation: (err) =>
-      typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505',
+    isUniqueViolation: (err) => sqlState(err) === '23505',
+    isConstraintViolation: (err) => sqlState(err).startsWith('23'),
   };
 }
+
+/** The SQLSTATE of a driver error, or ''. */
+const sqlState = (err: unknown): string =>
+  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+    ? (err as { code: string }).code
+    : '';

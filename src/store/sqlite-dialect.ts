@@ -40,15 +40,18 @@ export function createSqliteDialect(file: string): StoreDialect {
   // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last commits.
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
-  database.pragma('busy_timeout = 5000');
+  // better-sqlite3 waits synchronously: a lock held by another program (a backup, the sqlite3 shell)
+  // stalls the event loop for up to this long before the write fails.
+  database.pragma('busy_timeout = 1000');
   return {
     name: 'sqlite',
     db: new Kysely<Database>({ dialect: new FifoSqliteDialect({ database: withStatementCache(database) }) }),
     serialPrimaryKey: 'integer',
     currentSchema: async () => undefined,
-    isUniqueViolation: (err) =>
-      typeof err === 'object' &&
-      err !== null &&
-      String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT_UNIQUE'),
+    isUniqueViolation: (err) => sqliteCode(err).startsWith('SQLITE_CONSTRAINT_UNIQUE'),
+    isConstraintViolation: (err) => sqliteCode(err).startsWith('SQLITE_CONSTRAINT'),
   };
 }
+
+const sqliteCode = (err: unknown): string =>
+  typeof err === 'object' && err !== null ? String((err as { code?: unknown }).code ?? '') : '';

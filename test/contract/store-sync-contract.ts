@@ -99,7 +99,11 @@ export function storeSyncContract(name: string, open: () => Promise<TwoStores>):
       };
       let done = false;
       void writing.finally(() => (done = true));
-      while (!done) await poll();
+      // Yield a turn between polls: a synchronous driver (SQLite) would otherwise starve the writers.
+      while (!done) {
+        await poll();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       await writing;
       await poll();
       const stored = await store.messagesSince(reader.id, '0', total + 10);

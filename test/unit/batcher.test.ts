@@ -75,18 +75,15 @@ describe('Batcher: grouping', () => {
     );
   });
 
-  it('maxBatch splits: 7 adds with maxBatch 3 → batches of 3, 3 and 1, in order', async () => {
+  it('maxBatch splits: 7 adds with maxBatch 3 → batches of 3, 3 and 1, in order, one at a time', async () => {
     const { calls, handle } = recorder();
     const batcher = new Batcher(handle, 3);
     const items = ['1', '2', '3', '4', '5', '6', '7'];
     const pending = items.map((x) => batcher.add(x));
     assert.deepEqual(
       calls,
-      [
-        ['1', '2', '3'],
-        ['4', '5', '6'],
-      ],
-      'full batches start at once, without waiting for the turn to end',
+      [['1', '2', '3']],
+      'a full batch starts at once, without waiting for the turn to end; the next waits for it',
     );
     assert.deepEqual(await Promise.all(pending), items);
     assert.deepEqual(calls, [['1', '2', '3'], ['4', '5', '6'], ['7']]);
@@ -132,6 +129,20 @@ describe('Batcher: failures', () => {
       assert.deepEqual(await Promise.all(['p', 'q', 'r'].map((x) => batcher.add(x))), ['P', 'Q', 'R']);
       assert.deepEqual(calls, [['p', 'q', 'r'], ['p'], ['q'], ['r']]);
     }
+  });
+
+  it('an error retryAlone refuses fails every item of the batch at once, without retries', async () => {
+    const down = new Error('storage unreachable');
+    const { calls, handle } = recorder(async () => {
+      throw down;
+    });
+    const batcher = new Batcher(handle, 10, (err) => err !== down);
+    const results = await Promise.allSettled(['a', 'b', 'c'].map((x) => batcher.add(x)));
+    assert.deepEqual(
+      results.map((r) => r.status === 'rejected' && r.reason),
+      [down, down, down],
+    );
+    assert.deepEqual(calls, [['a', 'b', 'c']]);
   });
 
   it('a single-item batch that fails rejects its caller without a retry', async () => {
@@ -206,15 +217,33 @@ describe('Batcher: drain', () => {
       return items.map(upper);
     });
     const batcher = new Batcher(handle, 2);
-    const pending = ['a', 'b', 'c'].map((x) => batcher.add(x)); // [a,b] starts now; [c] is queued
+    const pending = ['a', 'b', 'c'].map((x) => batcher.add(x)); // [a,b] starts now; [c] waits for it
     let drained = false;
     const draining = batcher.drain().then(() => (drained = true));
-    assert.deepEqual(calls, [['a', 'b'], ['c']]);
+    assert.deepEqual(calls, [['a', 'b']], 'one batch at a time, even when drained');
     for (let i = 0; i < 5; i += 1) await turn();
     assert.equal(drained, false, 'drain must not resolve while batches are still being handled');
     gate.resolve();
     await draining;
+    assert.deepEqual(calls, [['a', 'b'], ['c']]);
     assert.deepEqual(await Promise.all(pending), ['A', 'B', 'C']);
+  });
+
+  it('adds made while a batch is being handled wait, then go together into the next batch', async () => {
+    const gate = deferred<void>();
+    const { calls, handle } = recorder(async (items) => {
+      if (calls.length === 1) await gate.promise;
+      return items.map(upper);
+    });
+    const batcher = new Batcher(handle, 100);
+    const first = batcher.add('a');
+    await turn();
+    const later = ['b', 'c', 'd'].map((x) => batcher.add(x));
+    for (let i = 0; i < 3; i += 1) await turn();
+    assert.deepEqual(calls, [['a']], 'no second batch while the first is still being handled');
+    gate.resolve();
+    assert.deepEqual(await Promise.all([first, ...later]), ['A', 'B', 'C', 'D']);
+    assert.deepEqual(calls, [['a'], ['b', 'c', 'd']]);
   });
 
   it('waits for the per-item retries of a failed batch', async () => {

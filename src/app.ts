@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -15,6 +16,7 @@ import { Argon2PasswordHasher } from './security/argon2-password-hasher.js';
 import { FlexibleRateLimiter } from './security/flexible-rate-limiter.js';
 import { JoseTokenIssuer } from './security/jose-token-issuer.js';
 import { loadOrCreateSecret } from './security/secret-file.js';
+import { ParleyMetrics } from './observability/metrics.js';
 import { AuthService } from './services/auth-service.js';
 import { MessagingService } from './services/messaging-service.js';
 import { systemClock, type Logger } from './services/ports.js';
@@ -125,6 +127,14 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     bodyLimit: config.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
+    // Each request's id: the caller's `x-request-id` when it sends a sane one, else a fresh UUID. It is
+    // on every log line of the request (`reqId`) and sent back as `x-request-id`.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (!/^[\w.:-]{1,128}$/.test(request.id)) request.id = randomUUID();
+    reply.header('x-request-id', request.id);
   });
   const logger: Logger = fastify.log;
 
@@ -157,6 +167,10 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
   const limits = new FlexibleRateLimiter(config.rateLimits, {
     redis: realtime.redis?.commands,
     prefix: config.redisPrefix,
+  });
+  const metrics = new ParleyMetrics({
+    connectedSockets: () => io.engine.clientsCount,
+    onlineUsers: async () => (await realtime.presence.onlineUserIds()).length,
   });
   const notifier = new SocketNotifier(io);
   const users = new UserService(store);
@@ -204,10 +218,19 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
       clock: systemClock,
       logger,
       limits,
+      observer: {
+        sendFinished: (seconds, outcome) => {
+          metrics.sendDuration.observe({ outcome }, seconds);
+          if (outcome === 'stored') metrics.messagesSent.inc();
+        },
+      },
       options: { maxContentLength: config.maxMessageLength, defaultPageSize: 50 },
     }),
   };
-  const sockets = attachSocketHandlers(io, services, logger, { maxSocketsPerUser: config.maxSocketsPerUser });
+  const sockets = attachSocketHandlers(io, services, logger, {
+    maxSocketsPerUser: config.maxSocketsPerUser,
+    metrics,
+  });
   typing.start();
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));
 
@@ -215,7 +238,7 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
   // Security headers on every REST answer; the API serves JSON only, so the strictest CSP applies.
   await fastify.register(helmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } });
   registerJsonParser(fastify);
-  registerHttpErrors(fastify, logger);
+  registerHttpErrors(fastify, (code) => metrics.errors.inc({ code, transport: 'http' }));
   const { requireUser } = registerHttpAuth(fastify, services.auth);
   let closing = false;
   const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
@@ -225,7 +248,7 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
   authRoutes(fastify, services, requireUser);
   userRoutes(fastify, services, requireUser);
   messageRoutes(fastify, services, requireUser);
-  metricsRoutes(fastify, { connectedSockets: () => io.engine.clientsCount });
+  metricsRoutes(fastify, metrics.registry, config.metricsToken);
 
   fastify.addHook('preClose', async () => {
     closing = true;

@@ -116,6 +116,7 @@ const schema = z
     RATE_LIMIT_LOGIN_ACCOUNT: rate('RATE_LIMIT_LOGIN_ACCOUNT', '10/15m'),
     RATE_LIMIT_LOGIN_IP: rate('RATE_LIMIT_LOGIN_IP', '100/60m'),
     TRUST_PROXY: bool('TRUST_PROXY', false),
+    METRICS_TOKEN: z.string().trim().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     MAX_SOCKETS_PER_USER: int('MAX_SOCKETS_PER_USER', 1, 100_000).default(50),
     REDIS_ADAPTER: z
       .enum(['sharded', 'classic'], { error: 'REDIS_ADAPTER must be sharded or classic' })
@@ -146,6 +147,8 @@ export interface Config {
   jwtClockToleranceSeconds: number;
   /** Per-user (and, for failed logins, per-IP) limits; an absent one is off. */
   rateLimits: RateLimits;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
   /** Take the client IP (for login limits) from X-Forwarded-For, as set by a reverse proxy. */
   trustProxy: boolean;
   /** Most sockets one user may hold open on one process; more are refused at the handshake. */
@@ -224,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     ),
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     trustProxy: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
     logLevel: e.LOG_LEVEL,

@@ -10,7 +10,7 @@ import type {
 } from '../protocol/outputs.js';
 import { preview, toWireMessage } from '../protocol/wire.js';
 import type { Store } from '../store/store.js';
-import type { Clock, Logger, Notifier, RateLimiter } from './ports.js';
+import type { Clock, Logger, Notifier, RateLimiter, SendObserver } from './ports.js';
 import type { UserService } from './user-service.js';
 
 export interface MessagingOptions {
@@ -32,6 +32,7 @@ export class MessagingService {
       clock: Clock;
       logger: Logger;
       limits: RateLimiter;
+      observer?: SendObserver;
       options: MessagingOptions;
     },
   ) {}
@@ -41,16 +42,25 @@ export class MessagingService {
    * a bug) is logged and answered as `SEND_FAILED` (`Failed to send message`), on both transports.
    */
   async send(sender: User, input: SendMessageInput): Promise<MessageSentPayload> {
+    const started = performance.now();
+    const finished = (outcome: 'stored' | 'duplicate' | 'refused' | 'failed') =>
+      this.deps.observer?.sendFinished((performance.now() - started) / 1000, outcome);
     try {
-      return await this.storeAndAnnounce(sender, input);
+      const sent = await this.storeAndAnnounce(sender, input);
+      finished(sent.duplicate ? 'duplicate' : 'stored');
+      return sent.payload;
     } catch (err) {
+      finished(err instanceof AppError && err.code !== 'SEND_FAILED' ? 'refused' : 'failed');
       if (err instanceof AppError) throw err;
       this.deps.logger.error({ err, senderId: sender.id }, 'sending a message failed');
       throw new AppError('SEND_FAILED', undefined, { cause: err });
     }
   }
 
-  private async storeAndAnnounce(sender: User, input: SendMessageInput): Promise<MessageSentPayload> {
+  private async storeAndAnnounce(
+    sender: User,
+    input: SendMessageInput,
+  ): Promise<{ payload: MessageSentPayload; duplicate: boolean }> {
     const { store, users, notifier, clock, options, limits } = this.deps;
     await limits.consume('send', sender.id);
     const { content } = input;
@@ -64,7 +74,7 @@ export class MessagingService {
     const { clientMessageId } = input;
     if (clientMessageId) {
       const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
-      if (earlier) return this.alreadySent(sender, earlier);
+      if (earlier) return { payload: await this.alreadySent(sender, earlier), duplicate: true };
     }
 
     let stored: Message;
@@ -80,7 +90,7 @@ export class MessagingService {
       // A concurrent retry with the same client id won the insert: answer with its message.
       if (err instanceof AppError && err.code === 'DUPLICATE_MESSAGE' && clientMessageId) {
         const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
-        if (earlier) return this.alreadySent(sender, earlier);
+        if (earlier) return { payload: await this.alreadySent(sender, earlier), duplicate: true };
       }
       this.deps.logger.error({ err, senderId: sender.id }, 'storing a message failed');
       throw new AppError('SEND_FAILED', undefined, { cause: err });
@@ -96,7 +106,7 @@ export class MessagingService {
       message: preview(content),
       timestamp: message.sentAt,
     });
-    return sent;
+    return { payload: sent, duplicate: false };
   }
 
   /**

@@ -44,6 +44,8 @@ export interface Logger {
   info(obj: object | string, msg?: string): void;
   warn(obj: object | string, msg?: string): void;
   error(obj: object | string, msg?: string): void;
+  /** A logger whose lines all carry `bindings` (pino's child loggers). */
+  child?(bindings: Record<string, unknown>): Logger;
 }
 
 /** What is rate limited, each with its own limit (see `RateLimits` in config). */
@@ -58,4 +60,9 @@ export interface RateLimiter {
   consume(action: LimitedAction, key: string): Promise<void>;
   check(action: LimitedAction, key: string): Promise<void>;
   reset(action: LimitedAction, key: string): Promise<void>;
+}
+
+/** Told how each send ended, for metrics. `stored`: a new message; `duplicate`: a retry answered. */
+export interface SendObserver {
+  sendFinished(seconds: number, outcome: 'stored' | 'duplicate' | 'refused' | 'failed'): void;
 }

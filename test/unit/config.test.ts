@@ -53,6 +53,7 @@ describe('loadConfig', () => {
         },
         maxSocketsPerUser: 50,
         trustProxy: false,
+        metricsToken: undefined,
       },
     );
   });

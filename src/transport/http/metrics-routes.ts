@@ -1,24 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 /**
- * `GET /metrics` in Prometheus text format: the process (memory, CPU, event-loop delay, GC) and Parley's
- * own gauges. `connectedSockets` is read at scrape time.
+ * `GET /metrics` in Prometheus text format (see src/observability/metrics.ts for what is in it). With a
+ * `token`, scrapers must send `Authorization: Bearer <token>`; without one the route is public.
  */
-export function metricsRoutes(app: FastifyInstance, sources: { connectedSockets: () => number }): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  new Gauge({
-    name: 'parley_connected_sockets',
-    help: 'Socket.IO connections open on this process',
-    registers: [registry],
-    collect() {
-      this.set(sources.connectedSockets());
-    },
-  });
-  app.get('/metrics', async (_request, reply) => {
+export function metricsRoutes(app: FastifyInstance, registry: Registry, token?: string): void {
+  app.get('/metrics', async (request, reply) => {
+    if (token && request.headers.authorization !== `Bearer ${token}`) {
+      return reply.code(401).send({ message: 'Metrics need Authorization: Bearer <METRICS_TOKEN>' });
+    }
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
-  return registry;
 }

@@ -15,7 +15,7 @@ export function handshakeToken(socket: ParleySocket): unknown {
  * Socket.IO middleware: refuses the connection with `connect_error` carrying the spec's
  * `Authentication error: …` message, or sets `socket.data.user`.
  */
-export function socketAuth(auth: AuthService, logger: Logger) {
+export function socketAuth(auth: AuthService, logger: Logger, refused: () => void = () => {}) {
   return (socket: ParleySocket, next: (err?: Error) => void): void => {
     auth.session(handshakeToken(socket)).then(
       ({ user, expiresAt }) => {
@@ -23,7 +23,10 @@ export function socketAuth(auth: AuthService, logger: Logger) {
         if (expiresAt !== undefined) socket.data.expiresAt = expiresAt;
         next();
       },
-      (err: unknown) => next(new Error(toWireError(err, logger).message)),
+      (err: unknown) => {
+        refused();
+        next(new Error(toWireError(err, logger).message));
+      },
     );
   };
 }

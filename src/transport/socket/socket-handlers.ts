@@ -75,6 +75,7 @@ export function bindEvents(
   bindings: Record<ClientEventName, EventBinding>,
   logger: Logger,
   track: (work: Promise<unknown>) => void,
+  countError: (code: string) => void = () => {},
 ): void {
   const emit = socket.emit.bind(socket) as (event: string, payload: unknown) => boolean;
   // Never rejects: every outcome becomes a reply, an `error` event or a log line.
@@ -84,7 +85,8 @@ export function bindEvents(
       try {
         result = await binding.run(socket.data.user, payload);
       } catch (err) {
-        const { message } = toWireError(err, logger, binding.fallback);
+        const { message, code } = toWireError(err, logger, binding.fallback);
+        countError(code);
         emit('error', { message });
         ack?.({ success: false, message });
         return;
@@ -105,6 +107,7 @@ export function bindEvents(
     if (typeof event === 'string' && Object.hasOwn(bindings, event)) return;
     const name = String(event).slice(0, 64);
     const message = `Unknown event: ${name}`;
+    countError('UNKNOWN_EVENT');
     emit('error', { message });
     const ack = args.at(-1);
     if (typeof ack === 'function') (ack as Ack)({ success: false, message });

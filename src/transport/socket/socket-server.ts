@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import type { ParleyMetrics } from '../../observability/metrics.js';
 import type { Logger } from '../../services/ports.js';
 import type { Services } from '../../services/services.js';
 import { expireWithToken, socketAuth } from './socket-auth.js';
@@ -29,8 +30,9 @@ export function attachSocketHandlers(
   io: ParleyServer,
   services: Services,
   logger: Logger,
-  options: { maxSocketsPerUser: number },
+  options: { maxSocketsPerUser: number; metrics?: ParleyMetrics },
 ) {
+  const { metrics } = options;
   const inflight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     inflight.add(work);
@@ -39,16 +41,27 @@ export function attachSocketHandlers(
   };
   const bindings = eventBindings(services);
 
-  io.use(socketAuth(services.auth, logger));
+  io.use(socketAuth(services.auth, logger, () => metrics?.socketRefusals.inc()));
   io.use((socket, next) => {
     const open = io.of('/').adapter.rooms.get(userRoom(socket.data.user.id))?.size ?? 0;
     if (open < options.maxSocketsPerUser) return next();
+    metrics?.socketRefusals.inc();
     next(new Error(`Too many connections: at most ${options.maxSocketsPerUser} per user`));
   });
   io.on('connection', (socket) => {
     const user = socket.data.user;
     void socket.join(userRoom(user.id));
-    bindEvents(socket, bindings, logger, track);
+    metrics?.socketConnections.inc();
+    if (metrics) {
+      const delivered = metrics.messagesDelivered;
+      socket.onAnyOutgoing((event: string) => {
+        if (event === 'receive_message') delivered.inc();
+      });
+    }
+    const socketLogger = logger.child?.({ socketId: socket.id, userId: user.id }) ?? logger;
+    bindEvents(socket, bindings, socketLogger, track, (code) =>
+      metrics?.errors.inc({ code, transport: 'socket' }),
+    );
     expireWithToken(socket, defaultMessages.TOKEN_EXPIRED);
     socket.emit('connection', {
       success: true,

@@ -83,8 +83,8 @@ const failures = [];
 const skipped = [];
 if (
   run(
-    'unit, contract and integration suites (SQLite + memory)',
-    collect(['test/unit', 'test/contract', 'test/integration']),
+    'unit, contract, integration and browser suites (SQLite + memory)',
+    collect(['test/unit', 'test/contract', 'test/integration', 'test/e2e']),
   ) !== 0
 ) {
   failures.push('SQLite + memory pass');

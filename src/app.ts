@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -19,7 +20,7 @@ import { loadOrCreateSecret } from './security/secret-file.js';
 import { ParleyMetrics } from './observability/metrics.js';
 import { AuthService } from './services/auth-service.js';
 import { MessagingService } from './services/messaging-service.js';
-import { systemClock, type Logger } from './services/ports.js';
+import { systemClock, type ExternalIdentity, type Logger } from './services/ports.js';
 import { PresenceService } from './services/presence-service.js';
 import type { Services } from './services/services.js';
 import { TypingService } from './services/typing-service.js';
@@ -30,6 +31,7 @@ import { migrateToLatest } from './store/migrations.js';
 import { createPostgresDialect } from './store/postgres-dialect.js';
 import { createSqliteDialect } from './store/sqlite-dialect.js';
 import { authRoutes } from './transport/http/auth-routes.js';
+import { demoRoutes } from './transport/http/demo-routes.js';
 import { healthRoutes, type ReadinessCheck } from './transport/http/health-routes.js';
 import { registerHttpAuth } from './transport/http/http-auth.js';
 import { registerHttpErrors } from './transport/http/http-errors.js';
@@ -41,11 +43,44 @@ import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
 import type { ParleyServer } from './transport/socket/socket-types.js';
 
+/**
+ * Where Parley serves. By default it creates its own Fastify server. Library mode attaches it to the
+ * host application's server instead — see `attachParley` in src/library.ts.
+ */
+export interface ParleyOptions {
+  /**
+   * A Node HTTP server (e.g. `http.createServer(expressApp)`, created with its request handler): Parley
+   * answers its own REST paths and Socket.IO there and hands every other request to the server's handlers.
+   */
+  server?: HttpServer;
+  /** A Fastify app: Parley's REST routes are registered in an encapsulated plugin, Socket.IO on its server. */
+  fastify?: FastifyInstance;
+  /** The host's own token verification and user lookup, instead of Parley's accounts and JWTs. */
+  identity?: ExternalIdentity;
+}
+
+/** Parley's REST paths: in a shared server, these go to Parley and everything else to the host. */
+const PARLEY_PATHS = /^\/(?:api\/(?:auth|users|messages)|healthz|readyz|metrics)(?:[/?]|$)/;
+
+/** Routes the server's requests: Parley's paths to `handler`, the rest to the listeners it already had. */
+function shareServer(server: HttpServer, handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const host = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (host.length === 0 || PARLEY_PATHS.test(req.url ?? '/')) handler(req, res);
+    else for (const listener of host) listener.call(server, req, res);
+  });
+  return server;
+}
+
 export interface Parley {
   readonly fastify: FastifyInstance;
   readonly io: ParleyServer;
   readonly services: Services;
-  /** Listens on `config.port`/`config.host` (port 0 picks a free port); resolves the base URL. */
+  /**
+   * Listens on `config.port`/`config.host` (port 0 picks a free port); resolves the base URL. Only for a
+   * Parley with its own server: in library mode the host listens.
+   */
   listen(): Promise<string>;
   /** Stops accepting, disconnects sockets, lets started work finish, then closes storage. Idempotent. */
   close(): Promise<void>;
@@ -120,9 +155,11 @@ async function openRealtime(config: Readonly<Config>, logger: Logger, io: Parley
  *
  * @example const app = await createApp(loadConfig(process.env)); const url = await app.listen();
  */
-export async function createApp(config: Readonly<Config>): Promise<Parley> {
+export async function createApp(config: Readonly<Config>, options: ParleyOptions = {}): Promise<Parley> {
+  const standalone = !options.fastify && !options.server;
+  const shared = options.server;
   // Per-request log lines are off: at chat rates they cost more than they tell. Errors are still logged.
-  const fastify = Fastify({
+  const own = {
     logger: { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
@@ -131,11 +168,16 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     // on every log line of the request (`reqId`) and sent back as `x-request-id`.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-  });
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (!/^[\w.:-]{1,128}$/.test(request.id)) request.id = randomUUID();
-    reply.header('x-request-id', request.id);
-  });
+  };
+  const fastify: FastifyInstance =
+    options.fastify ??
+    (shared
+      ? Fastify({
+          ...own,
+          serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+            shareServer(shared, handler),
+        })
+      : Fastify(own));
   const logger: Logger = fastify.log;
 
   let secret = config.jwtSecret;
@@ -210,6 +252,7 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
       passwords: new Argon2PasswordHasher(),
       clock: systemClock,
       limits,
+      ...(options.identity ? { identity: options.identity } : {}),
     }),
     messaging: new MessagingService({
       store,
@@ -234,26 +277,44 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
   typing.start();
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));
 
-  await fastify.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins });
-  // Security headers on every REST answer; the API serves JSON only, so the strictest CSP applies.
-  await fastify.register(helmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } });
-  registerJsonParser(fastify);
-  registerHttpErrors(fastify, (code) => metrics.errors.inc({ code, transport: 'http' }));
-  const { requireUser } = registerHttpAuth(fastify, services.auth);
   let closing = false;
   const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
   const redis = realtime.redis;
   if (redis) checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()) });
-  healthRoutes(fastify, checks, () => closing);
-  authRoutes(fastify, services, requireUser);
-  userRoutes(fastify, services, requireUser);
-  messageRoutes(fastify, services, requireUser);
-  metricsRoutes(fastify, metrics.registry, config.metricsToken);
+  // Everything HTTP in one scope: in a host's Fastify app it is an encapsulated plugin, so Parley's
+  // parsers, hooks, headers and error handling stay on Parley's routes.
+  const routes = async (api: FastifyInstance) => {
+    api.addHook('onRequest', async (request, reply) => {
+      if (!/^[\w.:-]{1,128}$/.test(request.id)) request.id = randomUUID();
+      reply.header('x-request-id', request.id);
+    });
+    await api.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins });
+    // Security headers on every REST answer; the API serves JSON only, so the strictest CSP applies.
+    await api.register(helmet, {
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"] } },
+    });
+    registerJsonParser(api);
+    registerHttpErrors(api, (code) => metrics.errors.inc({ code, transport: 'http' }), {
+      notFound: !options.fastify,
+    });
+    const { requireUser } = registerHttpAuth(api, services.auth);
+    healthRoutes(api, checks, () => closing);
+    authRoutes(api, services, requireUser);
+    userRoutes(api, services, requireUser);
+    messageRoutes(api, services, requireUser);
+    metricsRoutes(api, metrics.registry, config.metricsToken);
+    if (standalone) demoRoutes(api);
+  };
+  if (options.fastify) await options.fastify.register(routes);
+  else await routes(fastify);
 
   fastify.addHook('preClose', async () => {
     closing = true;
     presence.stop();
-    await io.close();
+    // Clients see `transport close` and reconnect (elsewhere). Socket.IO's own close would also close
+    // the HTTP server, which in library mode is the host's to close.
+    if (standalone) await io.close();
+    else io.engine.close();
   });
   fastify.addHook('onClose', async () => {
     await sockets.drain();
@@ -263,12 +324,18 @@ export async function createApp(config: Readonly<Config>): Promise<Parley> {
     await store.close();
   });
 
+  // A shared server may already be listening: Parley's routes must be ready before any request comes.
+  if (shared) await fastify.ready();
+
   let closed: Promise<void> | undefined;
   return {
     fastify,
     io,
     services,
-    listen: () => fastify.listen({ port: config.port, host: config.host }),
+    listen: () => {
+      if (!standalone) throw new Error('In library mode the host application listens, not Parley');
+      return fastify.listen({ port: config.port, host: config.host });
+    },
     close: () => (closed ??= fastify.close()),
   };
 }

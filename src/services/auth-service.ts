@@ -3,7 +3,8 @@ import { AppError } from '../domain/errors.js';
 import type { User } from '../domain/types.js';
 import type { LoginInput, RegisterInput } from '../protocol/inputs.js';
 import type { Store } from '../store/store.js';
-import type { Clock, PasswordHasher, RateLimiter, TokenIssuer } from './ports.js';
+import { createHash } from 'node:crypto';
+import type { Clock, ExternalIdentity, PasswordHasher, RateLimiter, TokenIssuer } from './ports.js';
 import type { UserService } from './user-service.js';
 
 export interface AuthResult {
@@ -28,6 +29,8 @@ export class AuthService {
       passwords: PasswordHasher;
       clock: Clock;
       limits: RateLimiter;
+      /** When set, tokens are the host application's, checked by it (library mode). */
+      identity?: ExternalIdentity;
     },
   ) {}
 
@@ -91,10 +94,42 @@ export class AuthService {
     if (typeof token !== 'string') throw new AppError('INVALID_TOKEN');
     const raw = token.replace(/^Bearer\s+/i, '').trim();
     if (raw === '') throw new AppError('NO_TOKEN');
+    if (this.deps.identity) return this.externalSession(this.deps.identity, raw);
     const { userId, expiresAt } = await this.deps.tokens.verify(raw);
     const user = await this.deps.users.current(userId);
     if (!user) throw new AppError('TOKEN_USER_NOT_FOUND');
     return expiresAt === undefined ? { user } : { user, expiresAt };
+  }
+
+  /** The host verifies the token and describes the user; Parley keeps its row in step. */
+  private async externalSession(identity: ExternalIdentity, raw: string) {
+    let verified: Awaited<ReturnType<ExternalIdentity['verifyToken']>>;
+    try {
+      verified = await identity.verifyToken(raw);
+    } catch {
+      throw new AppError('INVALID_TOKEN');
+    }
+    if (!verified) throw new AppError('INVALID_TOKEN');
+    const externalId = typeof verified === 'string' ? verified : verified.id;
+    if (typeof externalId !== 'string' || externalId === '') throw new AppError('INVALID_TOKEN');
+    const profile = await identity.findUser(externalId);
+    if (!profile) throw new AppError('TOKEN_USER_NOT_FOUND');
+    const user = await this.deps.store.upsertExternalUser(
+      {
+        externalId,
+        name: profile.name,
+        username: profile.username,
+        // Emails are unique in Parley; a host user without one gets a stable placeholder.
+        email:
+          profile.email?.toLowerCase() ??
+          `${createHash('sha256').update(externalId).digest('hex').slice(0, 24)}@external.invalid`,
+        role: profile.role ?? 'customer',
+      },
+      this.deps.clock.now(),
+    );
+    this.deps.users.remember(user);
+    const expiry = typeof verified === 'string' ? undefined : verified.expiresAt;
+    return expiry === undefined ? { user } : { user, expiresAt: Number(expiry) };
   }
 
   private dummy(): Promise<string> {

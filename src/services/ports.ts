@@ -66,3 +66,16 @@ export interface RateLimiter {
 export interface SendObserver {
   sendFinished(seconds: number, outcome: 'stored' | 'duplicate' | 'refused' | 'failed'): void;
 }
+
+/**
+ * Library mode: the host application's own token verification and user lookup. Parley keeps a row per
+ * host user (created on first sight, profile kept in step) so messages can reference it.
+ */
+export interface ExternalIdentity {
+  /** The host's user id a token names (optionally with its expiry), or null when the token is not valid. */
+  verifyToken(token: string): Promise<string | { id: string; expiresAt?: Date | number } | null | undefined>;
+  /** The host's user with that id, or null when there is none. */
+  findUser(
+    id: string,
+  ): Promise<{ name: string; username: string; email?: string; role?: string } | null | undefined>;
+}

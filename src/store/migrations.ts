@@ -81,6 +81,19 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_external_users': {
+      async up(db: Kysely<unknown>) {
+        // Library mode: users owned by the host application, found by the host's own id.
+        await db.schema.alterTable('users').addColumn('external_id', 'text').execute();
+        await db.schema
+          .createIndex('users_external_id')
+          .unique()
+          .on('users')
+          .column('external_id')
+          .where(sql.ref('external_id'), 'is not', null)
+          .execute();
+      },
+    },
   };
 }
 

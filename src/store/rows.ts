@@ -8,7 +8,7 @@ const toDate = (ms: number | string | null): Date | null => (ms === null ? null 
 
 export const userColumns = ['id', 'name', 'username', 'email', 'role', 'last_seen', 'created_at'] as const;
 
-export const toUser = (row: Omit<Selectable<UsersTable>, 'password_hash'>): User => ({
+export const toUser = (row: Omit<Selectable<UsersTable>, 'password_hash' | 'external_id'>): User => ({
   id: String(row.id),
   name: row.name,
   username: row.username,

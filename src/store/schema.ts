@@ -14,6 +14,8 @@ export interface UsersTable {
   password_hash: string;
   last_seen: number | null;
   created_at: number;
+  /** The host application's id for a user it owns (library mode); null for Parley's own accounts. */
+  external_id: Generated<string | null>;
 }
 
 export interface MessagesTable {

@@ -10,6 +10,15 @@ export interface NewUser {
   createdAt: Date;
 }
 
+/** A user owned by the host application (library mode), as its user lookup describes it. */
+export interface ExternalUser {
+  externalId: string;
+  name: string;
+  username: string;
+  email: string;
+  role: string;
+}
+
 export interface NewMessage {
   senderId: string;
   receiverId: string;
@@ -51,6 +60,11 @@ export interface UserSearch {
  */
 export interface Store {
   createUser(user: NewUser): Promise<User>;
+  /**
+   * The user for a host application's user: created on first sight (without a password: it cannot log
+   * in through Parley), its profile updated when the host's differs. Concurrent calls agree on one row.
+   */
+  upsertExternalUser(user: ExternalUser, now: Date): Promise<User>;
   findUserById(id: string): Promise<User | undefined>;
   findUsersByIds(ids: readonly string[]): Promise<User[]>;
   /** The user and password hash for a login by email (lower-case) or by username (any case). */

@@ -10,6 +10,7 @@ import { toWireError } from '../error-map.js';
 export function registerHttpErrors(
   app: FastifyInstance,
   countError: (code: string) => void = () => {},
+  options: { notFound?: boolean } = {},
 ): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // Fastify's own client errors (bad JSON, body too large, wrong content type) keep their status.
@@ -23,6 +24,8 @@ export function registerHttpErrors(
       reply.header('retry-after', Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
     return reply.code(wire.status).send({ message: wire.message });
   });
+  // A host application keeps its own 404 handling; Parley's own server answers unknown routes in JSON.
+  if (options.notFound === false) return;
   app.setNotFoundHandler((request, reply) => {
     countError('NOT_FOUND');
     reply.code(404).send({ message: `Route not found: ${request.method} ${request.url.split('?')[0]}` });

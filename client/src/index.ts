@@ -1,0 +1,327 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type {
+  ClientEventName,
+  ClientToServerEvents,
+  ServerToClientEvents,
+} from '../../src/protocol/events.js';
+import type {
+  ConnectionPayload,
+  MessageHistoryPayload,
+  MessageSentPayload,
+  MissedMessagesPayload,
+  UnreadCountPayload,
+  WireMessage,
+  WireUser,
+} from '../../src/protocol/outputs.js';
+
+/**
+ * The typed Parley client: `connect` gives a socket.io-client Socket typed with Parley's event maps;
+ * `ParleyClient` adds promise helpers that wait for the acknowledgement and retry safely.
+ *
+ * @example
+ * const { token } = await login('http://localhost:3000', { username: 'ada', password: '…' });
+ * const client = createClient('http://localhost:3000', token);
+ * client.socket.on('receive_message', (m) => console.log(m.senderName, m.content));
+ * const sent = await client.sendMessage(otherUserId, 'Hello!');
+ */
+
+export type { ClientToServerEvents, ServerToClientEvents } from '../../src/protocol/events.js';
+export type * from '../../src/protocol/outputs.js';
+
+export type ParleySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ConnectOptions = Partial<ManagerOptions & SocketOptions>;
+export type CurrentUser = ConnectionPayload['user'];
+
+/** A refusal from the server: `message` is the server's own message (e.g. `Receiver not found`). */
+export class ParleyError extends Error {
+  override readonly name = 'ParleyError';
+  constructor(
+    message: string,
+    /** The socket event that was refused, or the REST path. */
+    readonly source: string,
+    /** The HTTP status, for REST calls. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Opens a Socket.IO connection authenticated with `token` (`auth.token`). Reconnects by itself. */
+export function connect(url: string, token: string, options: ConnectOptions = {}): ParleySocket {
+  return io(url, { ...options, auth: { token } });
+}
+
+export interface CallOptions {
+  /** How long to wait for the connection and then for the acknowledgement, per attempt. */
+  timeoutMs?: number;
+  /** Attempts after the first, on a timeout or a lost connection. A refusal is never retried. */
+  retries?: number;
+  /** Called before each retry with the attempt number (1 = first retry) and what went wrong. */
+  onRetry?: (attempt: number, error: Error) => void;
+}
+
+export interface SendOptions extends CallOptions {
+  /** Identifies this send: every retry reuses it, so the server stores the message once. Generated if absent. */
+  clientMessageId?: string;
+}
+
+export interface ClientOptions extends ConnectOptions {
+  /** Default `timeoutMs` of the helpers (5000). */
+  ackTimeoutMs?: number;
+  /** Default `retries` of the helpers (2). */
+  retries?: number;
+  /** `typing()` sends `typing_stop` after this long without another call (3000). */
+  typingIdleMs?: number;
+}
+
+/** A random id, in secure and insecure browser contexts and in Node. */
+export function newClientMessageId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const closedError = () => new Error('The Parley client is closed');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Refusal = { success: false; message: string };
+const isRefusal = (ack: unknown): ack is Refusal =>
+  typeof ack === 'object' && ack !== null && (ack as { success?: unknown }).success === false;
+
+export class ParleyClient {
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly typingIdleMs: number;
+  private current: CurrentUser | undefined;
+  private closed = false;
+  private readonly onClose = new Set<() => void>();
+  private readonly typingTimers = new Map<string, { timer: ReturnType<typeof setTimeout>; since: number }>();
+
+  constructor(
+    readonly socket: ParleySocket,
+    options: Pick<ClientOptions, 'ackTimeoutMs' | 'retries' | 'typingIdleMs'> = {},
+  ) {
+    this.timeoutMs = options.ackTimeoutMs ?? 5000;
+    this.retries = options.retries ?? 2;
+    this.typingIdleMs = options.typingIdleMs ?? 3000;
+    socket.on('connection', ({ user }) => (this.current = user));
+    socket.on('disconnect', () => (this.current = undefined));
+  }
+
+  /** The signed-in user, once the server has accepted the current connection. */
+  get me(): CurrentUser | undefined {
+    return this.current;
+  }
+
+  /** Resolves with the user once the server has sent `connection`; rejects if the handshake is refused. */
+  ready(timeoutMs = this.timeoutMs): Promise<CurrentUser> {
+    if (this.current && this.socket.connected) return Promise.resolve(this.current);
+    return this.waitFor<CurrentUser>('connection', timeoutMs, (resolve) => {
+      const listener = ({ user }: ConnectionPayload) => resolve(user);
+      this.socket.on('connection', listener);
+      return () => this.socket.off('connection', listener);
+    });
+  }
+
+  /**
+   * Sends a message and resolves the stored message once acknowledged. On a timeout or a lost connection
+   * it sends again with the same `clientMessageId`, so a message is stored once however often it is sent.
+   */
+  async sendMessage(receiverId: string, content: string, options: SendOptions = {}): Promise<WireMessage> {
+    const clientMessageId = options.clientMessageId ?? newClientMessageId();
+    const ack = await this.call<MessageSentPayload>(
+      'send_message',
+      [{ receiverId, content, clientMessageId }],
+      options,
+    );
+    return ack.message;
+  }
+
+  /** Marks a received message read; resolves the updated message. Marking twice is harmless. */
+  async markRead(messageId: string, options: CallOptions = {}): Promise<WireMessage> {
+    return (await this.call<MessageSentPayload>('mark_message_read', [{ messageId }], options)).message;
+  }
+
+  /** One page of the conversation with `otherUserId`, oldest first (page 1 is the newest messages). */
+  history(
+    otherUserId: string,
+    { page, limit, ...options }: CallOptions & { page?: number; limit?: number } = {},
+  ): Promise<MessageHistoryPayload> {
+    return this.call('get_message_history', [{ otherUserId, page, limit }], options);
+  }
+
+  /** How many messages sent to this user are unread. */
+  async unreadCount(options: CallOptions = {}): Promise<number> {
+    return (await this.call<UnreadCountPayload>('get_unread_count', [], options)).count;
+  }
+
+  /**
+   * Every message sent or received after `lastMessageId` (from the beginning without it), fetching page
+   * after page while the server says there is more. Keep the returned `lastMessageId` for next time.
+   */
+  async sync(
+    lastMessageId?: string,
+    { limit, ...options }: CallOptions & { limit?: number } = {},
+  ): Promise<{ messages: WireMessage[]; lastMessageId: string }> {
+    const messages: WireMessage[] = [];
+    let after = lastMessageId ?? '0';
+    for (;;) {
+      const page = await this.call<MissedMessagesPayload>('sync', [{ lastMessageId: after, limit }], options);
+      messages.push(...page.messages);
+      after = page.lastMessageId;
+      if (!page.hasMore || page.messages.length === 0) return { messages, lastMessageId: after };
+    }
+  }
+
+  async startTyping(receiverId: string, options: CallOptions = {}): Promise<void> {
+    await this.call('typing_start', [{ receiverId }], { retries: 0, ...options });
+  }
+
+  async stopTyping(receiverId: string, options: CallOptions = {}): Promise<void> {
+    this.clearTyping(receiverId);
+    await this.call('typing_stop', [{ receiverId }], { retries: 0, ...options });
+  }
+
+  /**
+   * Call on every keystroke: sends `typing_start` (again every `typingIdleMs`, while typing goes on) and
+   * `typing_stop` once the calls stop for `typingIdleMs`. Best effort: failures are ignored.
+   */
+  typing(receiverId: string): void {
+    const now = Date.now();
+    const entry = this.typingTimers.get(receiverId);
+    if (entry) clearTimeout(entry.timer);
+    const since = entry && now - entry.since < this.typingIdleMs ? entry.since : now;
+    if (since === now) this.startTyping(receiverId).catch(() => undefined);
+    const timer = setTimeout(() => this.stopTyping(receiverId).catch(() => undefined), this.typingIdleMs);
+    this.typingTimers.set(receiverId, { timer, since });
+  }
+
+  /** Closes the connection; pending helpers reject. */
+  close(): void {
+    this.closed = true;
+    for (const receiverId of [...this.typingTimers.keys()]) this.clearTyping(receiverId);
+    for (const abort of [...this.onClose]) abort();
+    this.socket.close();
+  }
+
+  private clearTyping(receiverId: string): void {
+    clearTimeout(this.typingTimers.get(receiverId)?.timer);
+    this.typingTimers.delete(receiverId);
+  }
+
+  /** Emits `event` with an ack; retries on a timeout or a lost connection; a refusal throws ParleyError. */
+  private async call<T>(event: ClientEventName, args: unknown[], options: CallOptions): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const retries = options.retries ?? this.retries;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.connected(timeoutMs);
+        if (this.closed) throw closedError();
+        // The event maps type each event's arguments; `args` was built for `event` by the helper above.
+        const timed = this.socket.timeout(timeoutMs) as unknown as {
+          emitWithAck(event: string, ...args: unknown[]): Promise<T | Refusal>;
+        };
+        const ack = await this.untilClosed(timed.emitWithAck(event, ...args));
+        if (isRefusal(ack)) throw new ParleyError(ack.message, event);
+        return ack;
+      } catch (err) {
+        if (this.closed) throw closedError();
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (error instanceof ParleyError || attempt >= retries) throw error;
+        options.onRetry?.(attempt + 1, error);
+        await sleep(Math.min(100 * 2 ** attempt, 1000));
+      }
+    }
+  }
+
+  /** `work`, or a rejection as soon as the client is closed. */
+  private untilClosed<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const abort = () => reject(closedError());
+      this.onClose.add(abort);
+      work.then(resolve, reject).finally(() => this.onClose.delete(abort));
+    });
+  }
+
+  /** Resolves once connected; rejects after `timeoutMs`, or at once if the socket will not reconnect. */
+  private connected(timeoutMs: number): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
+    if (this.socket.connected) return Promise.resolve();
+    return this.waitFor<void>('connect', timeoutMs, (resolve) => {
+      const listener = () => resolve();
+      this.socket.on('connect', listener);
+      return () => this.socket.off('connect', listener);
+    });
+  }
+
+  /** Waits for `subscribe` to resolve; rejects on timeout, on close, or on a handshake the server refused. */
+  private waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    subscribe: (resolve: (value: T) => void) => () => void,
+  ): Promise<T> {
+    if (!this.socket.active) return Promise.reject(new Error('Not connected, and not reconnecting'));
+    return new Promise<T>((resolve, reject) => {
+      const finish = (err: Error | undefined, value?: T) => {
+        clearTimeout(timer);
+        unsubscribe();
+        this.socket.off('connect_error', refused);
+        this.onClose.delete(aborted);
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      const refused = (err: Error) => {
+        if (!this.socket.active) finish(err);
+      };
+      const aborted = () => finish(closedError());
+      const timer = setTimeout(() => finish(new Error(`Timed out waiting for '${what}'`)), timeoutMs);
+      const unsubscribe = subscribe((value) => finish(undefined, value));
+      this.socket.on('connect_error', refused);
+      this.onClose.add(aborted);
+    });
+  }
+}
+
+/** `connect` plus the promise helpers. */
+export function createClient(url: string, token: string, options: ClientOptions = {}): ParleyClient {
+  const { ackTimeoutMs, retries, typingIdleMs, ...connectOptions } = options;
+  return new ParleyClient(connect(url, token, connectOptions), { ackTimeoutMs, retries, typingIdleMs });
+}
+
+export interface AuthResult {
+  token: string;
+  user: WireUser;
+}
+
+export interface RegisterRequest {
+  name: string;
+  username: string;
+  email: string;
+  password: string;
+  role?: string;
+}
+
+export type LoginRequest = { password: string } & ({ username: string } | { email: string });
+
+/** `POST /api/auth/register`; a refusal throws ParleyError with the server's message and status. */
+export function register(baseUrl: string, input: RegisterRequest): Promise<AuthResult> {
+  return postJson(baseUrl, '/api/auth/register', input);
+}
+
+/** `POST /api/auth/login`. */
+export function login(baseUrl: string, input: LoginRequest): Promise<AuthResult> {
+  return postJson(baseUrl, '/api/auth/login', input);
+}
+
+async function postJson<T>(baseUrl: string, path: string, body: unknown): Promise<T> {
+  const res = await fetch(new URL(path, baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const data = (await res.json().catch(() => undefined)) as { message?: unknown } | undefined;
+  if (!res.ok) {
+    const message = typeof data?.message === 'string' ? data.message : `HTTP ${res.status}`;
+    throw new ParleyError(message, path, res.status);
+  }
+  return data as T;
+}

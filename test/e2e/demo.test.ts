@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startServer, type TestServer } from '../support/server.js';
+
+/**
+ * The demo chat page (demo/, served at /) in Debian's headless Chromium, driven by playwright-core: two
+ * users in two browser contexts register, see each other online, chat, and see typing, read receipts and
+ * unread badges. The last state of the first user's page is saved to test-results/demo.png.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const SCREENSHOT = `${repoRoot}test-results/demo.png`;
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+
+describe('demo chat page in headless Chromium', { skip }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+
+  before(async () => {
+    const built = spawnSync(process.execPath, ['scripts/build-demo.mjs'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    assert.equal(built.status, 0, `building the demo failed:\n${built.stdout}${built.stderr}`);
+    server = await startServer({ RATE_LIMITS: 'off' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** A fresh browser context (its own storage: another user) on the demo page; records page errors. */
+  async function openPage(label: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(5000);
+    page.on('pageerror', (err) => problems.push(`${label}: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`${label} console: ${msg.text()}`);
+    });
+    const response = await page.goto(server.url);
+    assert.equal(response?.status(), 200, 'GET / serves the demo page');
+    return page;
+  }
+
+  async function registerIn(page: Page, name: string): Promise<void> {
+    const username = `${name.toLowerCase()}_${Date.now().toString(36)}`;
+    const form = page.locator('#register-form');
+    await form.locator('[name=name]').fill(name);
+    await form.locator('[name=username]').fill(username);
+    await form.locator('[name=email]').fill(`${username}@example.test`);
+    await form.locator('[name=password]').fill('a demo password');
+    await form.locator('button[type=submit]').click();
+    await page.locator('#chat').waitFor();
+    await page.locator('#me', { hasText: `${name} (@${username})` }).waitFor();
+  }
+
+  it('serves the page with a CSP that allows only its own origin', async () => {
+    const res = await fetch(server.url);
+    assert.equal(res.status, 200, 'GET / serves the demo page');
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    for (const directive of [
+      "default-src 'none'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "connect-src 'self'",
+    ])
+      assert.ok(csp.includes(directive), `CSP has ${directive}: ${csp}`);
+    assert.ok(!csp.includes('unsafe'), csp);
+    const script = await fetch(new URL('/app.js', server.url));
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type') ?? '', /javascript/);
+    // Other paths keep the API's answers and headers.
+    const api = await fetch(new URL('/healthz', server.url));
+    const missing = await fetch(new URL('/nope.js', server.url));
+    assert.equal(missing.status, 404);
+    assert.deepEqual(await missing.json(), { message: 'Route not found: GET /nope.js' });
+    assert.equal(missing.headers.get('content-security-policy'), api.headers.get('content-security-policy'));
+    assert.notEqual(api.headers.get('content-security-policy'), csp);
+  });
+
+  it('two users: online list, a message, typing, read receipt and unread badges', async () => {
+    const started = Date.now();
+    const ada = await openPage('ada');
+    await registerIn(ada, 'Ada');
+    const ben = await openPage('ben');
+    await registerIn(ben, 'Ben');
+
+    // Each sees the other online: Ada through user_online, Ben through online_users.
+    const benOnAda = ada.locator('#contacts li.online', { hasText: 'Ben' });
+    const adaOnBen = ben.locator('#contacts li.online', { hasText: 'Ada' });
+    await benOnAda.waitFor();
+    await adaOnBen.waitFor();
+
+    // Ada writes to Ben; Ben has not opened the conversation: unread badges on his side.
+    await benOnAda.locator('button').click();
+    await ada.locator('#peer-name', { hasText: 'Ben' }).waitFor();
+    await ada.locator('#draft').fill('Hello Ben!');
+    await ada.locator('#send-form button[type=submit]').click();
+    const sent = ada.locator('#messages li.mine', { hasText: 'Hello Ben!' });
+    await sent.locator('.status', { hasText: /^sent$/ }).waitFor();
+    await adaOnBen.locator('.badge', { hasText: /^1$/ }).waitFor();
+    await ben.locator('#unread-total', { hasText: /^1$/ }).waitFor();
+
+    // Ben opens it: the message is shown and marked read; Ada sees the receipt; Ben's badges go.
+    await adaOnBen.locator('button').click();
+    await ben.locator('#messages li.theirs', { hasText: 'Hello Ben!' }).waitFor();
+    await sent.locator('.status', { hasText: /^read$/ }).waitFor();
+    await adaOnBen.locator('.badge').waitFor({ state: 'detached' });
+    await ben.locator('#unread-total').waitFor({ state: 'hidden' });
+
+    // Ben types: Ada sees the indicator; sending ends it, and Ada (in the conversation) reads the reply.
+    await ben.locator('#draft').pressSequentially('Hi Ada', { delay: 20 });
+    await ada.locator('#typing', { hasText: 'Ben is typing…' }).waitFor();
+    await ben.locator('#send-form button[type=submit]').click();
+    await ada.locator('#messages li.theirs', { hasText: 'Hi Ada' }).waitFor();
+    await ada.locator('#typing', { hasText: /^$/ }).waitFor();
+    await ben
+      .locator('#messages li.mine', { hasText: 'Hi Ada' })
+      .locator('.status', { hasText: /^read$/ })
+      .waitFor();
+    assert.equal(await ada.locator('#unread-total').isHidden(), true);
+
+    mkdirSync(`${repoRoot}test-results`, { recursive: true });
+    await ada.screenshot({ path: SCREENSHOT });
+    assert.deepEqual(problems, [], 'no page errors and no console errors (CSP violations among them)');
+    console.log(`# demo flow took ${Date.now() - started} ms`);
+  });
+});

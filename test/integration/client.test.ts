@@ -1,0 +1,318 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import {
+  ParleyError,
+  createClient,
+  login,
+  register,
+  type ClientOptions,
+  type ParleyClient,
+  type WireMessage,
+} from '../../client/src/index.js';
+import { http, registerUser, type Registered } from '../support/http.js';
+import { startServer, testBackend, type TestServer } from '../support/server.js';
+import { TEST_REDIS_URL, createTestRedisPrefix, createTestSchema } from '../support/services.js';
+import { connectClient, sleep, type TestClient } from '../support/socket.js';
+
+/** The typed client (`client/`) against a real Parley: every helper, refusals, and safe retries. */
+
+const quick: ClientOptions = { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 200 };
+
+/** Messages between two users as stored, read back over REST. */
+async function stored(url: string, me: Registered, other: Registered): Promise<WireMessage[]> {
+  const res = await http(url, 'GET', `/api/messages/${other.user._id}?limit=100`, { token: me.token });
+  assert.equal(res.status, 200);
+  return res.body.messages;
+}
+
+/**
+ * Fault injection on the server: the first `send_message` is handled as usual (the message is stored) but
+ * its acknowledgement is withheld and `then` runs instead, as if the ack were lost on the way back.
+ * Resolves once that happened. Applies to sockets that connect after the call.
+ */
+function withholdFirstAck(server: TestServer, then: (socket: { conn: { close(): void } }) => void) {
+  let armed = true;
+  return new Promise<void>((resolve) => {
+    server.app.io.on('connection', (socket) => {
+      socket.use((packet, next) => {
+        if (armed && packet[0] === 'send_message' && typeof packet.at(-1) === 'function') {
+          armed = false;
+          packet[packet.length - 1] = () => {
+            then(socket);
+            resolve();
+          };
+        }
+        next();
+      });
+    });
+  });
+}
+
+describe('typed client', () => {
+  let server: TestServer;
+  let alice: Registered;
+  let bob: Registered;
+  let client: ParleyClient;
+  let bobTab: TestClient;
+  const extra: ParleyClient[] = [];
+
+  before(async () => {
+    server = await startServer({ RATE_LIMITS: 'off' });
+    alice = await registerUser(server.url, { name: 'Alice Client' });
+    bob = await registerUser(server.url, { name: 'Bob Observer' });
+    bobTab = await connectClient(server.url, bob.token);
+    client = createClient(server.url, alice.token, quick);
+  });
+  afterEach(() => extra.splice(0).forEach((c) => c.close()));
+  after(async () => {
+    client?.close();
+    bobTab?.close();
+    await server?.close();
+  });
+
+  it('register and login resolve a token the socket accepts; ready() resolves the user', async () => {
+    const tag = Date.now().toString(36);
+    const input = { name: 'Cleo', username: `cleo_${tag}`, email: `cleo_${tag}@example.test` };
+    const made = await register(server.url, { ...input, password: 'long enough pw' });
+    assert.equal(made.user.username, input.username);
+    const again = await login(server.url, { username: input.username, password: 'long enough pw' });
+    assert.equal(again.user._id, made.user._id);
+    const cleo = createClient(server.url, again.token, quick);
+    extra.push(cleo);
+    assert.deepEqual(await cleo.ready(), { _id: made.user._id, name: 'Cleo', username: input.username });
+    assert.equal(cleo.me?._id, made.user._id);
+
+    await assert.rejects(register(server.url, { ...input, password: 'long enough pw' }), {
+      name: 'ParleyError',
+      message: 'Username already taken',
+      status: 409,
+    });
+    await assert.rejects(login(server.url, { username: input.username, password: 'wrong password' }), {
+      message: 'Invalid credentials',
+      status: 401,
+    });
+  });
+
+  it('ready() rejects with the server message when the handshake is refused', async () => {
+    const bad = createClient(server.url, 'not-a-jwt', quick);
+    extra.push(bad);
+    await assert.rejects(bad.ready(), { message: 'Authentication error: Invalid token' });
+    await assert.rejects(bad.sendMessage(bob.user._id, 'never'), /not reconnecting/);
+  });
+
+  it('sendMessage resolves the stored message with a generated clientMessageId', async () => {
+    const sent = await client.sendMessage(bob.user._id, 'hello from the typed client');
+    assert.equal(sent.content, 'hello from the typed client');
+    assert.equal(sent.receiverId, bob.user._id);
+    assert.match(sent.clientMessageId ?? '', /^[0-9a-f]{32}$/);
+    const got = await bobTab.next('receive_message', (m: WireMessage) => m._id === sent._id);
+    assert.equal(got.clientMessageId, sent.clientMessageId);
+
+    const again = await client.sendMessage(bob.user._id, 'changed', {
+      clientMessageId: sent.clientMessageId,
+    });
+    assert.equal(again._id, sent._id, 'the same clientMessageId answers with the stored message');
+  });
+
+  it('a refusal rejects with the server message and is not retried', async () => {
+    const retries: Error[] = [];
+    const onRetry = (_: number, err: Error) => retries.push(err);
+    await assert.rejects(client.sendMessage('999999999', 'to nobody', { onRetry }), (err: unknown) => {
+      assert.ok(err instanceof ParleyError);
+      assert.equal(err.message, 'Receiver not found');
+      assert.equal(err.source, 'send_message');
+      return true;
+    });
+    await assert.rejects(client.sendMessage(bob.user._id, '   ', { onRetry }), {
+      message: 'content must not be empty',
+    });
+    await assert.rejects(client.markRead('999999999', { onRetry }), { message: 'Message not found' });
+    await assert.rejects(client.history('999999999', { onRetry }), { message: 'User not found' });
+    assert.deepEqual(retries, []);
+  });
+
+  it('markRead, unreadCount and the read receipt', async () => {
+    const bobClient = createClient(server.url, bob.token, quick);
+    extra.push(bobClient);
+    const before = await bobClient.unreadCount();
+    const sent = await client.sendMessage(bob.user._id, 'please read me');
+    assert.equal(await bobClient.unreadCount(), before + 1);
+    const receipt = new Promise<{ messageId: string }>((resolve) =>
+      client.socket.on('message_read', (p) => p.messageId === sent._id && resolve(p)),
+    );
+    const read = await bobClient.markRead(sent._id);
+    assert.equal(read._id, sent._id);
+    assert.equal(read.read, true);
+    assert.equal((await receipt).messageId, sent._id);
+    assert.equal(await bobClient.unreadCount(), before);
+    await assert.rejects(client.markRead(sent._id), { message: 'Access denied' });
+  });
+
+  it('history pages the conversation, oldest first within a page', async () => {
+    const carol = await registerUser(server.url, { name: 'Carol History' });
+    for (const n of [1, 2, 3]) await client.sendMessage(carol.user._id, `h${n}`);
+    const first = await client.history(carol.user._id, { page: 1, limit: 2 });
+    assert.deepEqual(
+      first.messages.map((m) => m.content),
+      ['h2', 'h3'],
+    );
+    assert.deepEqual(first.pagination, { page: 1, limit: 2, hasMore: true });
+    assert.equal(first.otherUser._id, carol.user._id);
+    const second = await client.history(carol.user._id, { page: 2, limit: 2 });
+    assert.deepEqual(
+      second.messages.map((m) => m.content),
+      ['h1'],
+    );
+    assert.equal(second.pagination.hasMore, false);
+  });
+
+  it('sync follows hasMore across pages and returns the cursor for next time', async () => {
+    const dave = await registerUser(server.url, { name: 'Dave Sync' });
+    const daveClient = createClient(server.url, dave.token, quick);
+    extra.push(daveClient);
+    const start = await daveClient.sync();
+    assert.deepEqual(start.messages, []);
+    const ids: string[] = [];
+    for (const n of [1, 2, 3, 4, 5]) ids.push((await client.sendMessage(dave.user._id, `s${n}`))._id);
+    const pages: number[] = [];
+    daveClient.socket.on('missed_messages', (p) => pages.push(p.messages.length));
+    const all = await daveClient.sync(start.lastMessageId, { limit: 2 });
+    assert.deepEqual(
+      all.messages.map((m) => m._id),
+      ids,
+    );
+    assert.equal(all.lastMessageId, ids.at(-1));
+    assert.deepEqual(pages, [2, 2, 1]);
+    assert.deepEqual((await daveClient.sync(all.lastMessageId)).messages, []);
+  });
+
+  it('typing helpers reach the receiver; typing() stops by itself when idle', async () => {
+    const typist = createClient(server.url, alice.token, { ...quick, typingIdleMs: 300 });
+    extra.push(typist);
+    const mine = (isTyping: boolean) => (p: { userId: string; isTyping: boolean }) =>
+      p.userId === alice.user._id && p.isTyping === isTyping;
+    await typist.startTyping(bob.user._id);
+    await bobTab.next('typing_indicator', mine(true));
+    await typist.stopTyping(bob.user._id);
+    await bobTab.next('typing_indicator', mine(false));
+
+    typist.typing(bob.user._id);
+    typist.typing(bob.user._id);
+    await bobTab.next('typing_indicator', mine(true));
+    await bobTab.next('typing_indicator', mine(false), 2000);
+    await assert.rejects(typist.startTyping('999999999'), { message: 'Receiver not found' });
+  });
+
+  it('an ack that never comes: retried after the timeout with the same clientMessageId, stored once', async () => {
+    const withheld = withholdFirstAck(server, () => undefined);
+    const sender = createClient(server.url, alice.token, quick);
+    extra.push(sender);
+    await sender.ready();
+    const retries: string[] = [];
+    const sent = await sender.sendMessage(bob.user._id, 'slow ack', {
+      clientMessageId: 'timeout-1',
+      timeoutMs: 500,
+      onRetry: (_, err) => retries.push(err.message),
+    });
+    await withheld;
+    assert.deepEqual(retries, ['operation has timed out']);
+    assert.equal(sent.clientMessageId, 'timeout-1');
+    const rows = (await stored(server.url, alice, bob)).filter((m) => m.clientMessageId === 'timeout-1');
+    assert.deepEqual(
+      rows.map((m) => m._id),
+      [sent._id],
+    );
+  });
+
+  it('the connection lost after the message was stored: retried on reconnect, stored once', async () => {
+    withholdFirstAck(server, (socket) => socket.conn.close());
+    const sender = createClient(server.url, alice.token, quick);
+    extra.push(sender);
+    await sender.ready();
+    const retries: string[] = [];
+    const sent = await sender.sendMessage(bob.user._id, 'lost ack', {
+      clientMessageId: 'disconnect-1',
+      onRetry: (_, err) => retries.push(err.message),
+    });
+    assert.deepEqual(retries, ['socket has been disconnected']);
+    const rows = (await stored(server.url, alice, bob)).filter((m) => m.clientMessageId === 'disconnect-1');
+    assert.deepEqual(
+      rows.map((m) => m._id),
+      [sent._id],
+    );
+  });
+
+  it('close() rejects what is pending and further calls', async () => {
+    const withheld = withholdFirstAck(server, () => undefined);
+    const closing = createClient(server.url, alice.token, quick);
+    await closing.ready();
+    const pending = closing.sendMessage(bob.user._id, 'cut short', { timeoutMs: 5000 });
+    await withheld;
+    closing.close();
+    await assert.rejects(pending, { message: 'The Parley client is closed' });
+    await assert.rejects(closing.unreadCount(), /closed/);
+  });
+});
+
+describe('typed client across a server restart', () => {
+  let storage: { env: Record<string, string>; cleanup(): Promise<void> };
+  const servers: TestServer[] = [];
+  let client: ParleyClient | undefined;
+
+  before(async () => {
+    if (testBackend === 'scaled') {
+      const [schema, prefix] = [await createTestSchema(), createTestRedisPrefix()];
+      storage = {
+        env: { DATABASE_URL: schema.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix.prefix },
+        cleanup: async () => void (await Promise.all([schema.drop(), prefix.clear()])),
+      };
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-client-restart-'));
+      storage = {
+        env: { DATA_DIR: dir },
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    }
+  });
+  after(async () => {
+    client?.close();
+    for (const s of servers) await s.close();
+    await storage?.cleanup();
+  });
+
+  it('a send stored by the old process, ack lost as it stops, is retried to the new one and stored once', async () => {
+    const first = await startServer({ RATE_LIMITS: 'off', ...storage.env });
+    servers.push(first);
+    const port = new URL(first.url).port;
+    const alice = await registerUser(first.url, { name: 'Alice Restart' });
+    const bob = await registerUser(first.url, { name: 'Bob Restart' });
+    const withheld = withholdFirstAck(first, () => undefined);
+    client = createClient(first.url, alice.token, quick);
+    await client.ready();
+
+    const retries: string[] = [];
+    const sending = client.sendMessage(bob.user._id, 'across a restart', {
+      clientMessageId: 'restart-1',
+      timeoutMs: 3000,
+      retries: 3,
+      onRetry: (_, err) => retries.push(err.message),
+    });
+    await withheld;
+    await first.close();
+    await sleep(200);
+    const second = await startServer({ RATE_LIMITS: 'off', ...storage.env, PORT: port });
+    servers.push(second);
+
+    const sent = await sending;
+    assert.deepEqual(retries, ['socket has been disconnected']);
+    assert.equal(sent.clientMessageId, 'restart-1');
+    const rows = (await stored(second.url, alice, bob)).filter((m) => m.clientMessageId === 'restart-1');
+    assert.deepEqual(
+      rows.map((m) => m._id),
+      [sent._id],
+    );
+  });
+});

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { SQLite } from '../src/store/sqlite-driver.js';
 import { idOf, pairOf } from '../src/store/schema.js';
 import type { CountingConnectResult, PresenceCounts } from './lib/presence-counting.js';
 import { type ServerHandle, startParley } from './lib/server-process.js';

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { SQLite } from '../src/store/sqlite-driver.js';
 import { io, type Socket } from 'socket.io-client';
 import { KyselyStore } from '../src/store/kysely-store.js';
 import { pairOf } from '../src/store/schema.js';

@@ -3,7 +3,7 @@
  * Delivered msgs/s and send→receive latency, for Parley and the bare relay alternating in one run.
  */
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { SQLite } from '../src/store/sqlite-driver.js';
 import { type LatencySummary, machine, median, printTable, summarize, writeResult } from './lib/stats.js';
 import { type ServerHandle, startParley, startRelay } from './lib/server-process.js';
 import { type BenchUser, registerUsers } from './lib/users.js';

@@ -3,7 +3,7 @@
  * the messages in storage, and the presence list a fresh connection receives.
  */
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { SQLite } from '../../src/store/sqlite-driver.js';
 import pg from 'pg';
 import { io } from 'socket.io-client';
 import type { ServerHandle } from './server-process.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { SQLite } from '../../src/store/sqlite-driver.js';
 import { JoseTokenIssuer } from '../../src/security/jose-token-issuer.js';
 import { Argon2PasswordHasher } from '../../src/security/argon2-password-hasher.js';
 import { migrateToLatest } from '../../src/store/migrations.js';

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import { SQLite, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
 import { Kysely } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import { FifoSqliteDialect } from './fifo-sqlite-dialect.js';
@@ -13,8 +13,8 @@ const STATEMENT_CACHE_SIZE = 256;
  * most recent prepared statements by SQL text (the text has placeholders, so one per query shape).
  * Reuse is safe: Kysely runs each statement to completion synchronously.
  */
-function withStatementCache(database: SQLite.Database) {
-  const cache = new Map<string, SQLite.Statement>();
+function withStatementCache(database: SqliteDatabase) {
+  const cache = new Map<string, SqliteStatement>();
   return {
     close: () => database.close(),
     prepare: (sql: string) => {

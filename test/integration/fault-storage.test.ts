@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import SQLite from 'better-sqlite3';
+import { SQLite, type SqliteDatabase } from '../../src/store/sqlite-driver.js';
 import pg from 'pg';
 import type { WireMessage } from '../../src/protocol/outputs.js';
 import { http, registerUser, type Registered } from '../support/http.js';
@@ -94,7 +94,7 @@ describe(
   { skip: testBackend !== 'default' && 'SQLite only: runs on the default backend' },
   () => {
     let server: TestServer;
-    let lock: SQLite.Database;
+    let lock: SqliteDatabase;
     const c = conversation(() => server.url);
     const count = (table: string) =>
       (lock.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { SQLite as Database } from '../../src/store/sqlite-driver.js';
 import pg from 'pg';
 import { runParley, spawnParley, waitHealthy } from '../support/cli.js';
 import { http } from '../support/http.js';

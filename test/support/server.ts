@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import Database from 'better-sqlite3';
+import { SQLite as Database } from '../../src/store/sqlite-driver.js';
 import pg from 'pg';
 import { join } from 'node:path';
 import { createApp, type Parley } from '../../src/app.js';

@@ -197,6 +197,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   const io = createSocketServer(fastify.server, {
     corsOrigins: config.corsOrigins,
     maxHttpBufferSize: config.socketMaxPayloadBytes,
+    ...(config.adminUi ? { adminUi: config.adminUi } : {}),
   });
   let realtime: Realtime;
   try {

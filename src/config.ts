@@ -116,6 +116,16 @@ const schema = z
     RATE_LIMIT_LOGIN_ACCOUNT: rate('RATE_LIMIT_LOGIN_ACCOUNT', '10/15m'),
     RATE_LIMIT_LOGIN_IP: rate('RATE_LIMIT_LOGIN_IP', '100/60m'),
     TRUST_PROXY: bool('TRUST_PROXY', false),
+    ADMIN_UI_USERNAME: z.string().trim().min(1).max(64, 'ADMIN_UI_USERNAME is too long').optional(),
+    ADMIN_UI_PASSWORD_HASH: z
+      .string()
+      .trim()
+      .regex(
+        /^\$2[aby]?\$\d\d\$[./A-Za-z0-9]{53}$/,
+        'ADMIN_UI_PASSWORD_HASH must be a bcrypt hash ($2b$12$…)',
+      )
+      .optional(),
+    ADMIN_UI_ORIGIN: url('ADMIN_UI_ORIGIN', ['https:', 'http:']).default('https://admin.socket.io'),
     METRICS_TOKEN: z.string().trim().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     MAX_SOCKETS_PER_USER: int('MAX_SOCKETS_PER_USER', 1, 100_000).default(50),
     REDIS_ADAPTER: z
@@ -123,6 +133,14 @@ const schema = z
       .default('sharded'),
   })
   .superRefine((env, ctx) => {
+    if (Boolean(env.ADMIN_UI_USERNAME) !== Boolean(env.ADMIN_UI_PASSWORD_HASH)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_UI_USERNAME'],
+        message:
+          'ADMIN_UI_USERNAME and ADMIN_UI_PASSWORD_HASH go together (both set enables the Socket.IO admin UI)',
+      });
+    }
     if ((env.DATABASE_URL || env.REDIS_URL) && !env.JWT_SECRET) {
       ctx.addIssue({
         code: 'custom',
@@ -147,6 +165,8 @@ export interface Config {
   jwtClockToleranceSeconds: number;
   /** Per-user (and, for failed logins, per-IP) limits; an absent one is off. */
   rateLimits: RateLimits;
+  /** The Socket.IO admin UI (`@socket.io/admin-ui`, read-only, namespace `/admin`): off unless set. */
+  adminUi?: { username: string; passwordHash: string; origin: string };
   /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
   /** Take the client IP (for login limits) from X-Forwarded-For, as set by a reverse proxy. */
@@ -228,6 +248,14 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,
+    adminUi:
+      e.ADMIN_UI_USERNAME && e.ADMIN_UI_PASSWORD_HASH
+        ? Object.freeze({
+            username: e.ADMIN_UI_USERNAME,
+            passwordHash: e.ADMIN_UI_PASSWORD_HASH,
+            origin: e.ADMIN_UI_ORIGIN,
+          })
+        : undefined,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
     logLevel: e.LOG_LEVEL,

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
         maxSocketsPerUser: 50,
         trustProxy: false,
         metricsToken: undefined,
+        adminUi: undefined,
       },
     );
   });

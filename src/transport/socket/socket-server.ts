@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import { instrument } from '@socket.io/admin-ui';
 import { Server } from 'socket.io';
 import type { ParleyMetrics } from '../../observability/metrics.js';
 import type { Logger } from '../../services/ports.js';
@@ -11,15 +12,34 @@ import { userRoom, type ParleyServer } from './socket-types.js';
 export interface SocketServerOptions {
   corsOrigins: '*' | string[];
   maxHttpBufferSize?: number;
+  /** The Socket.IO admin UI: read-only, on namespace `/admin`, basic auth with a bcrypt hash. */
+  adminUi?: { username: string; passwordHash: string; origin: string };
 }
 
 /** Creates the Socket.IO server on `httpServer` (same port as REST). Handlers are bound by `attach`. */
 export function createSocketServer(httpServer: HttpServer, options: SocketServerOptions): ParleyServer {
-  return new Server(httpServer, {
-    cors: { origin: options.corsOrigins === '*' ? '*' : options.corsOrigins },
+  const { adminUi } = options;
+  // The admin UI is a page on another origin that connects with credentials: it needs its origin listed
+  // (or, with `*`, the request's origin reflected) and credentials allowed.
+  const cors = adminUi
+    ? {
+        origin: options.corsOrigins === '*' ? true : [...options.corsOrigins, adminUi.origin],
+        credentials: true,
+      }
+    : { origin: options.corsOrigins === '*' ? '*' : options.corsOrigins };
+  const io: ParleyServer = new Server(httpServer, {
+    cors,
     transports: ['polling', 'websocket'],
     maxHttpBufferSize: options.maxHttpBufferSize ?? 1e6,
   });
+  if (adminUi) {
+    instrument(io as unknown as Parameters<typeof instrument>[0], {
+      auth: { type: 'basic', username: adminUi.username, password: adminUi.passwordHash },
+      mode: 'production',
+      readonly: true,
+    });
+  }
+  return io;
 }
 
 /**

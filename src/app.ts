@@ -30,6 +30,8 @@ import { KyselyStore } from './store/kysely-store.js';
 import { migrateToLatest } from './store/migrations.js';
 import { createPostgresDialect } from './store/postgres-dialect.js';
 import { createSqliteDialect } from './store/sqlite-dialect.js';
+import { asyncApiRoutes } from './docs/asyncapi.js';
+import { registerOpenApi } from './docs/openapi.js';
 import { authRoutes } from './transport/http/auth-routes.js';
 import { demoRoutes } from './transport/http/demo-routes.js';
 import { healthRoutes, type ReadinessCheck } from './transport/http/health-routes.js';
@@ -298,12 +300,15 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     registerHttpErrors(api, (code) => metrics.errors.inc({ code, transport: 'http' }), {
       notFound: !options.fastify,
     });
+    // The API's documentation at /docs, from the same schemas the routes validate with (not in a host app).
+    if (!options.fastify) await registerOpenApi(api);
     const { requireUser } = registerHttpAuth(api, services.auth);
     healthRoutes(api, checks, () => closing);
     authRoutes(api, services, requireUser);
     userRoutes(api, services, requireUser);
     messageRoutes(api, services, requireUser);
     metricsRoutes(api, metrics.registry, config.metricsToken);
+    asyncApiRoutes(api);
     if (standalone) demoRoutes(api);
   };
   if (options.fastify) await options.fastify.register(routes);

@@ -1,4 +1,6 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { authAnswer, userAnswer, type AuthAnswer, type UserAnswer } from '../../docs/rest-outputs.js';
+import { documented } from '../../docs/route-docs.js';
 import { loginInput, registerInput } from '../../protocol/inputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import { toWireUser } from '../../protocol/wire.js';
@@ -10,19 +12,54 @@ export function authRoutes(
   { auth }: Services,
   requireUser: preHandlerAsyncHookHandler,
 ) {
-  app.post('/api/auth/register', async (request, reply) => {
-    const input = parseInput(registerInput, request.body, 'request body');
-    const { token, user } = await auth.register(input);
-    return reply.code(201).send({ token, user: toWireUser(user) });
-  });
+  app.post<{ Reply: AuthAnswer }>(
+    '/api/auth/register',
+    documented({
+      tag: 'auth',
+      summary: 'Create an account',
+      description:
+        'Creates a user and returns a token for it. `role` defaults to `customer`; usernames and emails are unique, case-insensitively.',
+      body: registerInput,
+      answers: { 201: { description: 'The new user and a token', schema: authAnswer } },
+      errors: ['USERNAME_TAKEN', 'EMAIL_TAKEN', 'INTERNAL'],
+    }),
+    async (request, reply) => {
+      const input = parseInput(registerInput, request.body, 'request body');
+      const { token, user } = await auth.register(input);
+      return reply.code(201).send({ token, user: toWireUser(user) });
+    },
+  );
 
-  app.post('/api/auth/login', async (request) => {
-    const input = parseInput(loginInput, request.body, 'request body');
-    const { token, user } = await auth.login(input, { ip: request.ip });
-    return { token, user: toWireUser(user) };
-  });
+  app.post<{ Reply: AuthAnswer }>(
+    '/api/auth/login',
+    documented({
+      tag: 'auth',
+      summary: 'Log in',
+      description:
+        'With `email` or `username`, and `password`. Failed attempts count against per-account and per-IP limits.',
+      body: loginInput,
+      answers: { 200: { description: 'The user and a fresh token', schema: authAnswer } },
+      errors: ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'INTERNAL'],
+    }),
+    async (request) => {
+      const input = parseInput(loginInput, request.body, 'request body');
+      const { token, user } = await auth.login(input, { ip: request.ip });
+      return { token, user: toWireUser(user) };
+    },
+  );
 
-  app.get('/api/auth/me', { preHandler: requireUser }, async (request) => ({
-    user: toWireUser(userOf(request)),
-  }));
+  app.get<{ Reply: UserAnswer }>(
+    '/api/auth/me',
+    {
+      ...documented({
+        tag: 'auth',
+        summary: "The token's user",
+        auth: true,
+        answers: { 200: { description: 'The authenticated user', schema: userAnswer } },
+        errors: ['INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => ({ user: toWireUser(userOf(request)) }),
+  );
 }

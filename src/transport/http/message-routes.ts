@@ -1,5 +1,17 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { documented } from '../../docs/route-docs.js';
 import { historyQuery, idParam, sendMessageInput, syncInput } from '../../protocol/inputs.js';
+import {
+  messageHistoryPayload,
+  messageReadConfirmedPayload,
+  messageSentPayload,
+  missedMessagesPayload,
+  unreadCountPayload,
+  type MessageHistoryPayload,
+  type MessageSentPayload,
+  type MissedMessagesPayload,
+  type UnreadCountPayload,
+} from '../../protocol/outputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Services } from '../../services/services.js';
 import { userOf } from './http-auth.js';
@@ -12,27 +24,102 @@ export function messageRoutes(
   { messaging }: Services,
   requireUser: preHandlerAsyncHookHandler,
 ) {
-  app.get('/api/messages/unread-count', { preHandler: requireUser }, async (request) =>
-    messaging.unreadCount(userOf(request)),
+  app.get<{ Reply: UnreadCountPayload }>(
+    '/api/messages/unread-count',
+    {
+      ...documented({
+        tag: 'messages',
+        summary: 'How many received messages are unread',
+        description: 'Across all conversations; the same answer as the `get_unread_count` socket event.',
+        auth: true,
+        answers: { 200: { description: 'The unread count', schema: unreadCountPayload } },
+        errors: ['INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => messaging.unreadCount(userOf(request)),
   );
 
-  app.get('/api/messages/sync', { preHandler: requireUser }, async (request) =>
-    messaging.sync(userOf(request), parseInput(syncInput, request.query, 'query string')),
+  app.get<{ Reply: MissedMessagesPayload }>(
+    '/api/messages/sync',
+    {
+      ...documented({
+        tag: 'messages',
+        summary: 'Catch up after a reconnect',
+        description:
+          'Every message the caller sent or received with an id above `lastMessageId`, oldest first, at most `limit` (default 50; above 500 counts as 500). Ask again with the answer’s `lastMessageId` while `hasMore` is true. The same answer as the `sync` socket event.',
+        auth: true,
+        query: syncInput,
+        answers: { 200: { description: 'One page of messages', schema: missedMessagesPayload } },
+        errors: ['INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => messaging.sync(userOf(request), parseInput(syncInput, request.query, 'query string')),
   );
 
-  app.get('/api/messages/:otherUserId', { preHandler: requireUser }, async (request) => {
-    const { otherUserId } = parseInput(otherUserParam, request.params, 'path');
-    const page = parseInput(historyQuery, request.query, 'query string');
-    return messaging.history(userOf(request), { otherUserId: String(otherUserId), ...page });
-  });
+  app.get<{ Reply: MessageHistoryPayload }>(
+    '/api/messages/:otherUserId',
+    {
+      ...documented({
+        tag: 'messages',
+        summary: 'A conversation’s history',
+        description:
+          'Page 1 holds the newest `limit` messages (default 50; above 100 counts as 100); each page is ordered oldest first. The same answer as the `get_message_history` socket event.',
+        auth: true,
+        params: otherUserParam,
+        query: historyQuery,
+        answers: { 200: { description: 'One page of the conversation', schema: messageHistoryPayload } },
+        errors: ['USER_NOT_FOUND', 'INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => {
+      const { otherUserId } = parseInput(otherUserParam, request.params, 'path');
+      const page = parseInput(historyQuery, request.query, 'query string');
+      return messaging.history(userOf(request), { otherUserId: String(otherUserId), ...page });
+    },
+  );
 
-  app.post('/api/messages', { preHandler: requireUser }, async (request, reply) => {
-    const input = parseInput(sendMessageInput, request.body, 'request body');
-    return reply.code(201).send(await messaging.send(userOf(request), input));
-  });
+  app.post<{ Reply: MessageSentPayload }>(
+    '/api/messages',
+    {
+      ...documented({
+        tag: 'messages',
+        summary: 'Send a message',
+        description:
+          'Stores the message, then emits `message_sent` to the sender’s sockets and `receive_message` and `message_notification` to the receiver’s, as the `send_message` socket event does. A retry with the same `clientMessageId` returns the stored message and stores nothing new.',
+        auth: true,
+        body: sendMessageInput,
+        answers: { 201: { description: 'The stored message', schema: messageSentPayload } },
+        errors: ['RECEIVER_NOT_FOUND', 'RATE_LIMITED', 'SEND_FAILED', 'INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request, reply) => {
+      const input = parseInput(sendMessageInput, request.body, 'request body');
+      return reply.code(201).send(await messaging.send(userOf(request), input));
+    },
+  );
 
-  app.patch('/api/messages/:id/read', { preHandler: requireUser }, async (request) => {
-    const { id } = parseInput(messageIdParam, request.params, 'path');
-    return messaging.markRead(userOf(request), String(id));
-  });
+  app.patch<{ Reply: MessageSentPayload }>(
+    '/api/messages/:id/read',
+    {
+      ...documented({
+        tag: 'messages',
+        summary: 'Mark a received message read',
+        description:
+          'Only its receiver may. Emits `message_read` to the sender’s sockets and `message_read_confirmed` to the reader’s, as the `mark_message_read` socket event does.',
+        auth: true,
+        params: messageIdParam,
+        answers: { 200: { description: 'The message, now read', schema: messageReadConfirmedPayload } },
+        errors: ['MESSAGE_NOT_FOUND', 'ACCESS_DENIED', 'RATE_LIMITED', 'INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => {
+      const { id } = parseInput(messageIdParam, request.params, 'path');
+      return messaging.markRead(userOf(request), String(id));
+    },
+  );
 }

@@ -1,12 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { METRICS_AUTH, documented } from '../../docs/route-docs.js';
+import { errorPayload } from '../../protocol/outputs.js';
 
 /**
  * `GET /metrics` in Prometheus text format (see src/observability/metrics.ts for what is in it). With a
  * `token`, scrapers must send `Authorization: Bearer <token>`; without one the route is public.
  */
 export function metricsRoutes(app: FastifyInstance, registry: Registry, token?: string): void {
-  app.get('/metrics', async (request, reply) => {
+  const docs = documented({
+    tag: 'operations',
+    summary: 'Prometheus metrics',
+    description: 'Prometheus text format. Public unless `METRICS_TOKEN` is set.',
+    security: [{}, { [METRICS_AUTH]: [] }],
+    answers: {
+      200: {
+        description: 'The metrics',
+        contentType: 'text/plain',
+        schema: { type: 'string', description: 'Prometheus exposition format 0.0.4' },
+      },
+      401: { description: '`METRICS_TOKEN` is set and the request does not carry it', schema: errorPayload },
+    },
+  });
+  app.get('/metrics', docs, async (request, reply) => {
     if (token && request.headers.authorization !== `Bearer ${token}`) {
       return reply.code(401).send({ message: 'Metrics need Authorization: Bearer <METRICS_TOKEN>' });
     }

@@ -1,4 +1,6 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { userAnswer, usersPage, type UserAnswer, type UsersPage } from '../../docs/rest-outputs.js';
+import { documented } from '../../docs/route-docs.js';
 import { idParam, usersQuery } from '../../protocol/inputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import { toWireUser } from '../../protocol/wire.js';
@@ -12,13 +14,43 @@ export function userRoutes(
   { users }: Services,
   requireUser: preHandlerAsyncHookHandler,
 ) {
-  app.get('/api/users', { preHandler: requireUser }, async (request) => {
-    const query = parseInput(usersQuery, request.query, 'query string');
-    return users.search(userOf(request), query);
-  });
+  app.get<{ Reply: UsersPage }>(
+    '/api/users',
+    {
+      ...documented({
+        tag: 'users',
+        summary: 'The user directory',
+        description:
+          'Everyone but the caller, ordered by name, optionally filtered by `q` (name, username or email). `page` defaults to 1, `limit` to 20; a `limit` above 100 counts as 100.',
+        auth: true,
+        query: usersQuery,
+        answers: { 200: { description: 'One page of users', schema: usersPage } },
+        errors: ['INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => {
+      const query = parseInput(usersQuery, request.query, 'query string');
+      return users.search(userOf(request), query);
+    },
+  );
 
-  app.get('/api/users/:id', { preHandler: requireUser }, async (request) => {
-    const { id } = parseInput(userIdParam, request.params, 'path');
-    return { user: toWireUser(await users.fresh(String(id))) };
-  });
+  app.get<{ Reply: UserAnswer }>(
+    '/api/users/:id',
+    {
+      ...documented({
+        tag: 'users',
+        summary: 'One user',
+        auth: true,
+        params: userIdParam,
+        answers: { 200: { description: 'The user, with a current `lastSeen`', schema: userAnswer } },
+        errors: ['USER_NOT_FOUND', 'INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => {
+      const { id } = parseInput(userIdParam, request.params, 'path');
+      return { user: toWireUser(await users.fresh(String(id))) };
+    },
+  );
 }

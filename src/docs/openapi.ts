@@ -1,0 +1,77 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { parleyVersion } from './json-schema.js';
+import { BEARER_AUTH, METRICS_AUTH } from './route-docs.js';
+
+export interface OpenApiOptions {
+  /** Where the UI is served; the document is at `<prefix>/json` (and `/yaml`). Default `/docs`. */
+  prefix?: string;
+}
+
+/**
+ * The Swagger UI's own Content-Security-Policy: its page loads scripts, styles and images from the same
+ * origin only (the logo is a data: URL). The rest of the API keeps helmet's `default-src 'none'`.
+ */
+export const DOCS_CSP = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "connect-src 'self'",
+  "font-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self'",
+].join('; ');
+
+const description = `Parley's REST API. Every error answer is JSON \`{"message": "…"}\` with the status shown.
+Routes marked with a lock need \`Authorization: Bearer <token>\`, the token from register or login.
+The Socket.IO events are described by the AsyncAPI document at [/asyncapi.json](/asyncapi.json).`;
+
+/**
+ * Registers @fastify/swagger (which collects every route registered after it, with the schemas attached
+ * by `documented()`) and the Swagger UI at `/docs`. Call it before the routes. Does nothing in a Fastify
+ * app that already has @fastify/swagger: that one documents Parley's routes along with its own.
+ */
+export async function registerOpenApi(app: FastifyInstance, options: OpenApiOptions = {}): Promise<void> {
+  if (app.hasDecorator('swagger')) return;
+  const prefix = options.prefix ?? '/docs';
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Parley', version: parleyVersion, description },
+      tags: [
+        { name: 'auth', description: 'Accounts and tokens' },
+        { name: 'users', description: 'The user directory' },
+        { name: 'messages', description: 'Direct messages (the same operations as the socket events)' },
+        { name: 'operations', description: 'Health, readiness and metrics' },
+        { name: 'docs', description: 'These documents' },
+      ],
+      components: {
+        securitySchemes: {
+          [BEARER_AUTH]: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'The token from `POST /api/auth/register` or `POST /api/auth/login`',
+          },
+          [METRICS_AUTH]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The `METRICS_TOKEN` setting, when set',
+          },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: prefix,
+    staticCSP: DOCS_CSP,
+    // BaseLayout: no top bar (its "Explore" box, and its logo's inline <style> that the CSP refuses).
+    uiConfig: { layout: 'BaseLayout', deepLinking: true, tryItOutEnabled: false },
+    validatorUrl: false,
+  });
+}

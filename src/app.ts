@@ -304,7 +304,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     if (!options.fastify) await registerOpenApi(api);
     const { requireUser } = registerHttpAuth(api, services.auth);
     healthRoutes(api, checks, () => closing);
-    authRoutes(api, services, requireUser);
+    authRoutes(api, services, requireUser, { accounts: !options.identity });
     userRoutes(api, services, requireUser);
     messageRoutes(api, services, requireUser);
     metricsRoutes(api, metrics.registry, config.metricsToken);

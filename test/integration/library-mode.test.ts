@@ -67,6 +67,10 @@ async function chatThrough(url: string) {
   refused.close();
   const ghost = await http(url, 'GET', '/api/auth/me', { token: 'token-u-nobody' });
   assert.deepEqual([ghost.status, ghost.body.message], [401, 'Authentication error: User not found']);
+  // The host owns accounts: Parley's registration and login are not there.
+  const body = { name: 'X', username: 'xyz', email: 'x@example.test', password: 'long enough' };
+  assert.equal((await http(url, 'POST', '/api/auth/register', { body })).status, 404);
+  assert.equal((await http(url, 'POST', '/api/auth/login', { body })).status, 404);
 }
 
 const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -7,11 +7,21 @@ import { toWireUser } from '../../protocol/wire.js';
 import type { Services } from '../../services/services.js';
 import { userOf } from './http-auth.js';
 
+/**
+ * `/api/auth/*`. With `accounts: false` (library mode with the host's identity) only `/me` exists: the
+ * host application owns registration and login.
+ */
 export function authRoutes(
   app: FastifyInstance,
   { auth }: Services,
   requireUser: preHandlerAsyncHookHandler,
+  { accounts = true }: { accounts?: boolean } = {},
 ) {
+  if (accounts) accountRoutes(app, auth);
+  meRoute(app, requireUser);
+}
+
+function accountRoutes(app: FastifyInstance, auth: Services['auth']) {
   app.post<{ Reply: AuthAnswer }>(
     '/api/auth/register',
     documented({
@@ -47,7 +57,9 @@ export function authRoutes(
       return { token, user: toWireUser(user) };
     },
   );
+}
 
+function meRoute(app: FastifyInstance, requireUser: preHandlerAsyncHookHandler) {
   app.get<{ Reply: UserAnswer }>(
     '/api/auth/me',
     {

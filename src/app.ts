@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { MemoryPresence } from './presence/memory-presence.js';
-import { MemoryTypingState } from './presence/memory-typing-state.js';
-import type { Presence } from './presence/presence.js';
-import { RedisPresence } from './presence/redis-presence.js';
-import { RedisTypingState } from './presence/redis-typing-state.js';
-import type { TypingState } from './presence/typing-state.js';
-import { connectRedis, redactUrl, type RedisClient } from './redis/redis-connection.js';
 import { Argon2PasswordHasher } from './security/argon2-password-hasher.js';
 import { FlexibleRateLimiter } from './security/flexible-rate-limiter.js';
 import { JoseTokenIssuer } from './security/jose-token-issuer.js';
@@ -25,11 +16,11 @@ import { PresenceService } from './services/presence-service.js';
 import type { Services } from './services/services.js';
 import { TypingService } from './services/typing-service.js';
 import { UserService } from './services/user-service.js';
-import type { StoreDialect } from './store/dialect.js';
 import { KyselyStore } from './store/kysely-store.js';
-import { migrateToLatest } from './store/migrations.js';
-import { createPostgresDialect } from './store/postgres-dialect.js';
-import { createSqliteDialect } from './store/sqlite-dialect.js';
+import { openStorage } from './store/open-storage.js';
+import { openRealtime, type Realtime } from './realtime.js';
+import { shareServer } from './transport/http/share-server.js';
+import type { ParleyServer } from './transport/socket/socket-types.js';
 import { asyncApiRoutes } from './docs/asyncapi.js';
 import { registerOpenApi } from './docs/openapi.js';
 import { authRoutes } from './transport/http/auth-routes.js';
@@ -43,7 +34,6 @@ import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
-import type { ParleyServer } from './transport/socket/socket-types.js';
 
 /**
  * Where Parley serves. By default it creates its own Fastify server. Library mode attaches it to the
@@ -61,20 +51,6 @@ export interface ParleyOptions {
   identity?: ExternalIdentity;
 }
 
-/** Parley's REST paths: in a shared server, these go to Parley and everything else to the host. */
-const PARLEY_PATHS = /^\/(?:api\/(?:auth|users|messages)|healthz|readyz|metrics)(?:[/?]|$)/;
-
-/** Routes the server's requests: Parley's paths to `handler`, the rest to the listeners it already had. */
-function shareServer(server: HttpServer, handler: (req: IncomingMessage, res: ServerResponse) => void) {
-  const host = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
-  server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (host.length === 0 || PARLEY_PATHS.test(req.url ?? '/')) handler(req, res);
-    else for (const listener of host) listener.call(server, req, res);
-  });
-  return server;
-}
-
 export interface Parley {
   readonly fastify: FastifyInstance;
   readonly io: ParleyServer;
@@ -86,69 +62,6 @@ export interface Parley {
   listen(): Promise<string>;
   /** Stops accepting, disconnects sockets, lets started work finish, then closes storage. Idempotent. */
   close(): Promise<void>;
-}
-
-/** SQLite in DATA_DIR by default; PostgreSQL when DATABASE_URL is set. Migrated before use. */
-async function openStorage(config: Readonly<Config>, logger: Logger): Promise<StoreDialect> {
-  const dialect = config.databaseUrl
-    ? createPostgresDialect({ url: config.databaseUrl, poolMax: config.databasePoolMax, logger })
-    : createSqliteDialect(join(config.dataDir, 'parley.db'));
-  const where = config.databaseUrl ? redactUrl(config.databaseUrl) : join(config.dataDir, 'parley.db');
-  try {
-    const applied = await migrateToLatest(dialect);
-    logger.info({ storage: dialect.name, where, migrationsApplied: applied }, 'storage ready');
-  } catch (err) {
-    await dialect.db.destroy().catch(() => undefined);
-    throw new Error(`Cannot open ${dialect.name} storage at ${where}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  return dialect;
-}
-
-interface Realtime {
-  presence: Presence;
-  typingState: TypingState;
-  redis?: { commands: RedisClient; subscriber: RedisClient };
-}
-
-/** In memory by default; with REDIS_URL, presence, typing and Socket.IO fan-out go through Redis. */
-async function openRealtime(config: Readonly<Config>, logger: Logger, io: ParleyServer): Promise<Realtime> {
-  if (!config.redisUrl) {
-    logger.info({ presence: 'memory', fanout: 'memory' }, 'realtime ready');
-    return { presence: new MemoryPresence(), typingState: new MemoryTypingState() };
-  }
-  const url = config.redisUrl;
-  const commands = await connectRedis({ url, logger, name: 'commands', failFast: true });
-  const subscriber = await connectRedis({ url, logger, name: 'subscriber', failFast: false }).catch(
-    async (err: unknown) => {
-      commands.destroy();
-      throw err;
-    },
-  );
-  // Sharded pub/sub with a channel per user room: a process receives only the emits for users it holds
-  // (docs/scaling.md). Classic pub/sub sends every emit to every process.
-  const channel = `${config.redisPrefix}socket.io`;
-  io.adapter(
-    config.redisAdapter === 'sharded'
-      ? createShardedAdapter(commands, subscriber, { channelPrefix: channel, subscriptionMode: 'dynamic' })
-      : createAdapter(commands, subscriber, { key: channel }),
-  );
-  const presence = new RedisPresence(commands, {
-    prefix: config.redisPrefix,
-    ttlMs: config.presenceTtlMs,
-    onError: (err) => logger.warn({ err }, 'presence refresh failed'),
-  });
-  presence.start();
-  logger.info(
-    { presence: 'redis', fanout: `redis-${config.redisAdapter}`, redis: redactUrl(url) },
-    'realtime ready',
-  );
-  return {
-    presence,
-    typingState: new RedisTypingState(commands, { prefix: config.redisPrefix }),
-    redis: { commands, subscriber },
-  };
 }
 
 /**
@@ -194,7 +107,8 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     }
   }
 
-  const dialect = await openStorage(config, logger);
+  const { dialect, where, applied } = await openStorage(config, logger);
+  logger.info({ storage: dialect.name, where, migrationsApplied: applied }, 'storage ready');
   const store = new KyselyStore(dialect);
   const io = createSocketServer(fastify.server, {
     corsOrigins: config.corsOrigins,

@@ -3,13 +3,11 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
 import { Batcher } from './batcher.js';
+import { upsertExternalUser } from './external-users.js';
 import type { StoreDialect } from './dialect.js';
 import { likePattern, toMessage, toUser, userColumns } from './rows.js';
-import { idOf, pairOf, type Database, type MessagesTable } from './schema.js';
+import { definedIds, idOf, pairOf, type Database, type MessagesTable } from './schema.js';
 import type { ExternalUser, NewMessage, NewUser, Store, UserSearch } from './store.js';
-
-const definedIds = (ids: readonly string[]): number[] =>
-  ids.map(idOf).filter((id): id is number => id !== undefined);
 
 /**
  * The one `Store`: Kysely over SQLite or PostgreSQL, differing only through `StoreDialect`.
@@ -64,51 +62,8 @@ export class KyselyStore implements Store {
     return { id: String(id), ...profile, lastSeen: null };
   }
 
-  async upsertExternalUser(user: ExternalUser, now: Date): Promise<User> {
-    const find = () =>
-      this.db
-        .selectFrom('users')
-        .select(userColumns)
-        .where('external_id', '=', user.externalId)
-        .executeTakeFirst();
-    let row = await find();
-    if (!row) {
-      try {
-        await this.db
-          .insertInto('users')
-          .values({
-            name: user.name,
-            username: user.username,
-            email: user.email,
-            role: user.role,
-            // No password can match: external users authenticate through the host application only.
-            password_hash: '!',
-            last_seen: null,
-            created_at: now.getTime(),
-            external_id: user.externalId,
-          })
-          .execute();
-      } catch (err) {
-        // A concurrent first sight of the same user inserted it: read theirs. Anything else (a username
-        // or email another user already has) is an error for the host to fix.
-        if (!this.dialect.isUniqueViolation(err) || !(await find())) throw err;
-      }
-      row = await find();
-      if (!row) throw new Error(`external user ${user.externalId} vanished after insert`);
-    } else if (
-      row.name !== user.name ||
-      row.username !== user.username ||
-      row.email !== user.email ||
-      row.role !== user.role
-    ) {
-      await this.db
-        .updateTable('users')
-        .set({ name: user.name, username: user.username, email: user.email, role: user.role })
-        .where('id', '=', row.id)
-        .execute();
-      row = { ...row, name: user.name, username: user.username, email: user.email, role: user.role };
-    }
-    return toUser(row);
+  upsertExternalUser(user: ExternalUser, now: Date): Promise<User> {
+    return upsertExternalUser(this.db, this.dialect, user, now);
   }
 
   async findUserById(id: string): Promise<User | undefined> {

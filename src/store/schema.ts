@@ -52,3 +52,7 @@ export const idOf = (id: string): number | undefined => {
 
 export const pairOf = (a: number, b: number): { user_low: number; user_high: number } =>
   a < b ? { user_low: a, user_high: b } : { user_low: b, user_high: a };
+
+/** The numeric ids among `ids` (others name no stored row). */
+export const definedIds = (ids: readonly string[]): number[] =>
+  ids.map(idOf).filter((id): id is number => id !== undefined);

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { SQLite as Database } from '../../src/store/sqlite-driver.js';
 import pg from 'pg';
@@ -54,6 +57,12 @@ describe('parley: usage', () => {
       assert.match(help.stdout, new RegExp(`\\n  ${command} `));
     assert.equal(helpCommand.stdout, help.stdout);
     assert.deepEqual(version, { code: 0, stdout: `${VERSION}\n`, stderr: '' });
+  });
+
+  it("the package's bin (bin/parley.mjs, what npx parley runs) is the same command", async () => {
+    const bin = fileURLToPath(new URL('../../bin/parley.mjs', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, '--version'], { timeout: 30_000 });
+    assert.equal(stdout, `${VERSION}\n`);
   });
 
   it("a command's --help shows its own options", async () => {

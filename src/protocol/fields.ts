@@ -40,12 +40,14 @@ export const pageField = z.preprocess(
 
 /** A page size: integer ≥ 1; values above `max` are capped to `max`, not rejected. */
 export const limitField = (max: number) =>
-  z.preprocess(
-    toIntIfNumeric,
-    z
-      .number({ error: typeError('limit', 'a positive integer') })
-      .int('limit must be a positive integer')
-      .min(1, 'limit must be a positive integer')
-      .transform((n) => Math.min(n, max))
-      .optional(),
-  );
+  z
+    .preprocess(
+      toIntIfNumeric,
+      z
+        .number({ error: typeError('limit', 'a positive integer') })
+        .int('limit must be a positive integer')
+        .min(1, 'limit must be a positive integer')
+        .transform((n) => Math.min(n, max))
+        .optional(),
+    )
+    .describe(`Page size, an integer ≥ 1; values above ${max} are treated as ${max}`);

@@ -158,14 +158,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     auth: new AuthService({
       store,
       users,
-      tokens: new JoseTokenIssuer({
-        secret,
-        ttlSeconds: config.jwtTtlSeconds,
-        requireExpiry: config.jwtRequireExp,
-        clockToleranceSeconds: config.jwtClockToleranceSeconds,
-        issuer: config.jwtIssuer,
-        audience: config.jwtAudience,
-      }),
+      tokens: JoseTokenIssuer.fromConfig(config, secret),
       passwords: new Argon2PasswordHasher(),
       clock: systemClock,
       limits,

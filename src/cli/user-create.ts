@@ -62,14 +62,7 @@ export async function userCreate(args: UserCreateArgs, io: CliIo): Promise<numbe
       const auth = new AuthService({
         store,
         users: new UserService(store),
-        tokens: new JoseTokenIssuer({
-          secret,
-          ttlSeconds: config.jwtTtlSeconds,
-          requireExpiry: config.jwtRequireExp,
-          clockToleranceSeconds: config.jwtClockToleranceSeconds,
-          issuer: config.jwtIssuer,
-          audience: config.jwtAudience,
-        }),
+        tokens: JoseTokenIssuer.fromConfig(config, secret),
         passwords: new Argon2PasswordHasher(),
         clock: systemClock,
         limits: new FlexibleRateLimiter({}),

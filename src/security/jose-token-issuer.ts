@@ -1,5 +1,6 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
+import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import type { TokenIssuer, VerifiedToken } from '../services/ports.js';
 
@@ -30,6 +31,18 @@ export class JoseTokenIssuer implements TokenIssuer {
     },
   ) {
     this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
+  }
+
+  /** The issuer the settings describe (JWT_EXPIRES_IN, JWT_REQUIRE_EXP, JWT_CLOCK_TOLERANCE, iss/aud). */
+  static fromConfig(config: Readonly<Config>, secret: string): JoseTokenIssuer {
+    return new JoseTokenIssuer({
+      secret,
+      ttlSeconds: config.jwtTtlSeconds,
+      requireExpiry: config.jwtRequireExp,
+      clockToleranceSeconds: config.jwtClockToleranceSeconds,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+    });
   }
 
   issue(userId: string): Promise<string> {

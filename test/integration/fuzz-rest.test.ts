@@ -10,10 +10,10 @@ import {
   registerBody,
   registerVerdict,
 } from '../support/fuzz-auth.js';
-import { ChatModel } from '../support/fuzz-model.js';
+import { startFuzzChat, type ChatModel } from '../support/fuzz-model.js';
 import * as F from '../support/fuzz.js';
 import { http, registerUser, type Registered } from '../support/http.js';
-import { startServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 
 /**
  * Property-based fuzzing of the REST writes and reads with generated bodies (JSON, near-JSON, raw text
@@ -69,26 +69,7 @@ describe('REST fuzzing', { timeout: 180_000 }, () => {
     fc.assert(fc.asyncProperty(arb, body), F.fuzzOptions(runs));
 
   before(async () => {
-    server = await startServer({ RATE_LIMITS: 'off' });
-    fuzzer = await registerUser(server.url);
-    alice = await registerUser(server.url);
-    bob = await registerUser(server.url);
-    model = new ChatModel(fuzzer);
-    model.addUser(alice);
-    model.addUser(bob);
-    for (const [to, content] of [
-      [fuzzer, 's1'],
-      [fuzzer, 's2'],
-      [fuzzer, 's3'],
-      [bob, 'not yours'],
-    ] as const) {
-      const res = await http(server.url, 'POST', '/api/messages', {
-        token: alice.token,
-        body: { receiverId: to.user._id, content },
-      });
-      assert.equal(res.status, 201);
-      model.addMessage(res.body.message._id, alice, to, content);
-    }
+    ({ server, fuzzer, alice, bob, model } = await startFuzzChat());
   });
 
   after(async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ChatModel } from '../support/fuzz-model.js';
+import { startFuzzChat, type ChatModel } from '../support/fuzz-model.js';
 import * as F from '../support/fuzz.js';
-import { http, registerUser, type Registered } from '../support/http.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { http, type Registered } from '../support/http.js';
+import type { TestServer } from '../support/server.js';
 import { connectClient, sleep, type TestClient } from '../support/socket.js';
 
 /**
@@ -149,25 +149,7 @@ describe('socket fuzzing', { timeout: 180_000 }, () => {
     );
 
   before(async () => {
-    server = await startServer({ RATE_LIMITS: 'off', TYPING_TIMEOUT_MS: '600000' });
-    fuzzer = await registerUser(server.url);
-    alice = await registerUser(server.url);
-    bob = await registerUser(server.url);
-    model = new ChatModel(fuzzer);
-    model.addUser(alice);
-    model.addUser(bob);
-    // Seeds, before anyone listens: three messages the fuzzer may mark read, one (alice → bob) it may not.
-    for (const [to, content] of [
-      [fuzzer, 's1'],
-      [fuzzer, 's2'],
-      [fuzzer, 's3'],
-      [bob, 'not yours'],
-    ] as const) {
-      const body = { receiverId: to.user._id, content };
-      const res = await http(server.url, 'POST', '/api/messages', { token: alice.token, body });
-      assert.equal(res.status, 201);
-      model.addMessage(res.body.message._id, alice, to, content);
-    }
+    ({ server, fuzzer, alice, bob, model } = await startFuzzChat({ TYPING_TIMEOUT_MS: '600000' }));
     for (const [who, user] of [
       ['fuzzer', fuzzer],
       ['alice', alice],

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { http, type Registered } from './http.js';
+import { http, registerUser, type Registered } from './http.js';
+import { startServer, type TestServer } from './server.js';
 import * as F from './fuzz.js';
 
 interface StoredMessage {
@@ -164,4 +165,38 @@ export class ChatModel {
       }
     }
   }
+}
+
+export interface FuzzChat {
+  server: TestServer;
+  fuzzer: Registered;
+  alice: Registered;
+  bob: Registered;
+  model: ChatModel;
+}
+
+/**
+ * Both fuzz suites' starting point: a server without rate limits, the fuzzing user and two bystanders,
+ * and seeds — three messages the fuzzer may mark read, one (alice → bob) it may not — in the model.
+ */
+export async function startFuzzChat(env: Record<string, string> = {}): Promise<FuzzChat> {
+  const server = await startServer({ RATE_LIMITS: 'off', ...env });
+  const fuzzer = await registerUser(server.url);
+  const alice = await registerUser(server.url);
+  const bob = await registerUser(server.url);
+  const model = new ChatModel(fuzzer);
+  model.addUser(alice);
+  model.addUser(bob);
+  for (const [to, content] of [
+    [fuzzer, 's1'],
+    [fuzzer, 's2'],
+    [fuzzer, 's3'],
+    [bob, 'not yours'],
+  ] as const) {
+    const body = { receiverId: to.user._id, content };
+    const res = await http(server.url, 'POST', '/api/messages', { token: alice.token, body });
+    assert.equal(res.status, 201);
+    model.addMessage(res.body.message._id, alice, to, content);
+  }
+  return { server, fuzzer, alice, bob, model };
 }

@@ -26,6 +26,21 @@ const OUTPUT_LIMIT = 20_000;
 
 export { freePort };
 
+/**
+ * `node --import tsx src/main.ts` on `port` with exactly the Parley settings in `env`: the test
+ * process's own DATABASE_URL/REDIS_URL are not passed on, nor the test runner's marker (which would make
+ * the child believe it runs under `node --test`).
+ */
+export function spawnNode(name: string, port: number, env: Record<string, string>): ClusterNode {
+  const { NODE_TEST_CONTEXT: _t, DATABASE_URL: _d, REDIS_URL: _r, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...inherited, PORT: String(port), HOST: '127.0.0.1', ...env },
+  });
+  return new ClusterNode(name, port, child);
+}
+
 export class ClusterNode {
   readonly url: string;
   private output = '';
@@ -148,15 +163,8 @@ export async function startCluster(
       const dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
       dirs.push(dataDir);
       const port = await freePort();
-      // The test runner's marker would make a child believe it runs under `node --test`.
-      const { NODE_TEST_CONTEXT: _ignored, ...inherited } = process.env;
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...inherited,
-          PORT: String(port),
-          HOST: '127.0.0.1',
+      nodes.push(
+        spawnNode(`process ${i}`, port, {
           DATA_DIR: dataDir,
           DATABASE_URL: schema.url,
           REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
@@ -166,9 +174,8 @@ export async function startCluster(
           PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
           TYPING_TIMEOUT_MS: String(TYPING_TIMEOUT_MS),
           ...env,
-        },
-      });
-      nodes.push(new ClusterNode(`process ${i}`, port, child));
+        }),
+      );
     }
     await Promise.all(nodes.map((n) => n.waitReady()));
   } catch (err) {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it, type TestContext } from 'node:test';
 import type { WireMessage } from '../../src/protocol/outputs.js';
 import { http, registerUser, type Registered } from '../support/http.js';
 import { TestClient, sleep } from '../support/socket.js';
-import { ClusterNode, freePort } from './cluster-support.js';
+import { freePort, spawnNode, type ClusterNode } from './cluster-support.js';
 
 /**
  * Graceful shutdown of a real Parley process (`src/main.ts`, SQLite) under load: clients send messages
@@ -17,7 +15,6 @@ import { ClusterNode, freePort } from './cluster-support.js';
  * what was not acked stores each message exactly once.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'parley-shutdown-test-secret-0123456789-abcdefghij';
 /** main.ts exits with status 1 when a graceful shutdown takes longer than this. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -31,21 +28,12 @@ process.once('exit', killAll);
 
 /** `node --import tsx src/main.ts` on SQLite in `dataDir`, ready on `port`. */
 async function spawnParley(name: string, port: number, dataDir: string): Promise<ClusterNode> {
-  const { NODE_TEST_CONTEXT: _t, DATABASE_URL: _d, REDIS_URL: _r, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...inherited,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      JWT_SECRET: SECRET,
-      LOG_LEVEL: 'info',
-      RATE_LIMITS: 'off',
-    },
+  const node = spawnNode(name, port, {
+    DATA_DIR: dataDir,
+    JWT_SECRET: SECRET,
+    LOG_LEVEL: 'info',
+    RATE_LIMITS: 'off',
   });
-  const node = new ClusterNode(name, port, child);
   nodes.add(node);
   await node.waitReady();
   return node;

@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { Argon2PasswordHasher } from './security/argon2-password-hasher.js';
 import { FlexibleRateLimiter } from './security/flexible-rate-limiter.js';
 import { JoseTokenIssuer } from './security/jose-token-issuer.js';
-import { loadOrCreateSecret } from './security/secret-file.js';
+import { jwtSecretOf } from './security/secret-file.js';
 import { ParleyMetrics } from './observability/metrics.js';
 import { AuthService } from './services/auth-service.js';
 import { MessagingService } from './services/messaging-service.js';
@@ -95,17 +95,12 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
       : Fastify(own));
   const logger: Logger = fastify.log;
 
-  let secret = config.jwtSecret;
-  if (!secret) {
-    const kept = loadOrCreateSecret(config.dataDir);
-    secret = kept.secret;
-    if (kept.created) {
-      logger.warn(
-        { file: kept.file },
-        'JWT_SECRET is not set: generated a random secret and kept it in DATA_DIR; set JWT_SECRET in production',
-      );
-    }
-  }
+  const secret = jwtSecretOf(config, (file) =>
+    logger.warn(
+      { file },
+      'JWT_SECRET is not set: generated a random secret and kept it in DATA_DIR; set JWT_SECRET in production',
+    ),
+  );
 
   const { dialect, where, applied } = await openStorage(config, logger);
   logger.info({ storage: dialect.name, where, migrationsApplied: applied }, 'storage ready');

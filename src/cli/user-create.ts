@@ -5,7 +5,7 @@ import { toWireUser } from '../protocol/wire.js';
 import { Argon2PasswordHasher } from '../security/argon2-password-hasher.js';
 import { FlexibleRateLimiter } from '../security/flexible-rate-limiter.js';
 import { JoseTokenIssuer } from '../security/jose-token-issuer.js';
-import { loadOrCreateSecret } from '../security/secret-file.js';
+import { jwtSecretOf } from '../security/secret-file.js';
 import { AuthService } from '../services/auth-service.js';
 import { systemClock } from '../services/ports.js';
 import { UserService } from '../services/user-service.js';
@@ -45,17 +45,9 @@ export async function userCreate(args: UserCreateArgs, io: CliIo): Promise<numbe
     );
     const logger = cliLogger(config, io.env);
     // The server's secret: JWT_SECRET, else the one kept in DATA_DIR (generated on first use).
-    let secret = config.jwtSecret;
-    if (!secret) {
-      const kept = loadOrCreateSecret(config.dataDir);
-      secret = kept.secret;
-      if (kept.created) {
-        line(
-          io.stderr,
-          `Warning: JWT_SECRET is not set: generated a random secret and kept it in ${kept.file}`,
-        );
-      }
-    }
+    const secret = jwtSecretOf(config, (file) =>
+      line(io.stderr, `Warning: JWT_SECRET is not set: generated a random secret and kept it in ${file}`),
+    );
     const { dialect } = await openStorage(config, logger);
     const store = new KyselyStore(dialect);
     try {

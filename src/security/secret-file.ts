@@ -26,3 +26,17 @@ export function loadOrCreateSecret(dir: string): { secret: string; created: bool
   }
   return { secret, created: true, file };
 }
+
+/**
+ * The secret tokens are signed with: `JWT_SECRET`, else the one kept in `DATA_DIR` (generated on first
+ * use, when `onGenerated` is told the file it went to). The server and the CLI resolve it alike.
+ */
+export function jwtSecretOf(
+  config: { jwtSecret?: string; dataDir: string },
+  onGenerated: (file: string) => void,
+): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  const kept = loadOrCreateSecret(config.dataDir);
+  if (kept.created) onGenerated(kept.file);
+  return kept.secret;
+}

@@ -145,6 +145,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     clock: systemClock,
     logger,
     scope: config.presenceScope,
+    onlineUsersEmail: config.onlineUsersEmail,
   });
   const services: Services = {
     users,

@@ -109,6 +109,7 @@ const schema = z
     PRESENCE_SCOPE: z
       .enum(['all', 'contacts'], { error: 'PRESENCE_SCOPE must be all or contacts' })
       .default('all'),
+    ONLINE_USERS_EMAIL: bool('ONLINE_USERS_EMAIL', true),
     RATE_LIMITS: bool('RATE_LIMITS', true),
     RATE_LIMIT_SEND: rate('RATE_LIMIT_SEND', '300/60s'),
     RATE_LIMIT_TYPING: rate('RATE_LIMIT_TYPING', '300/60s'),
@@ -192,6 +193,8 @@ export interface Config {
   presenceTtlMs: number;
   /** Who is told about whose presence: everyone (the spec), or users who share a conversation. */
   presenceScope: 'all' | 'contacts';
+  /** Whether `online_users` entries carry each user's `email`, as the seed's payload does. */
+  onlineUsersEmail: boolean;
   /** Socket.IO fan-out over Redis: sharded pub/sub (Redis 7+, a channel per room) or classic pub/sub. */
   redisAdapter: 'sharded' | 'classic';
 }
@@ -267,6 +270,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     presenceTtlMs: e.PRESENCE_TTL_MS,
     redisAdapter: e.REDIS_ADAPTER,
     presenceScope: e.PRESENCE_SCOPE,
+    onlineUsersEmail: e.ONLINE_USERS_EMAIL,
     typingTimeoutMs: e.TYPING_TIMEOUT_MS,
     corsOrigins:
       e.CORS_ORIGIN === '*'

@@ -1,7 +1,7 @@
 import { AppError } from '../domain/errors.js';
 import { registerInput } from '../protocol/inputs.js';
 import { parseInput } from '../protocol/validate.js';
-import { toWireUser } from '../protocol/wire.js';
+import { toOwnWireUser } from '../protocol/wire.js';
 import { Argon2PasswordHasher } from '../security/argon2-password-hasher.js';
 import { FlexibleRateLimiter } from '../security/flexible-rate-limiter.js';
 import { JoseTokenIssuer } from '../security/jose-token-issuer.js';
@@ -60,7 +60,7 @@ export async function userCreate(args: UserCreateArgs, io: CliIo): Promise<numbe
         limits: new FlexibleRateLimiter({}),
       });
       const { token, user } = await auth.register(input);
-      const result = args.token ? { token, user: toWireUser(user) } : toWireUser(user);
+      const result = args.token ? { token, user: toOwnWireUser(user) } : toOwnWireUser(user);
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     } finally {

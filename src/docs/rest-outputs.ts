@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { wireUser } from '../protocol/outputs.js';
+import { ownWireUser, wireUser } from '../protocol/outputs.js';
 
 /**
  * The REST answers that have no socket counterpart, built from the wire shapes in src/protocol/outputs.ts.
@@ -8,10 +8,14 @@ import { wireUser } from '../protocol/outputs.js';
 
 export const authAnswer = z.object({
   token: z.string().describe('JWT: send it as `Authorization: Bearer <token>` and in the socket handshake'),
-  user: wireUser,
+  user: ownWireUser,
 });
 
-export const userAnswer = z.object({ user: wireUser });
+/** A user: without the email, unless it is the caller's own. */
+export const userAnswer = z.object({ user: wireUser.extend({ email: z.string().optional() }) });
+
+/** The caller themselves (`/api/auth/me`): with their email. */
+export const meAnswer = z.object({ user: ownWireUser });
 
 export const usersPage = z.object({
   users: z.array(wireUser),
@@ -39,6 +43,7 @@ export const notReady = z.object({
 
 export type AuthAnswer = z.infer<typeof authAnswer>;
 export type UserAnswer = z.infer<typeof userAnswer>;
+export type MeAnswer = z.infer<typeof meAnswer>;
 export type UsersPage = z.infer<typeof usersPage>;
 export type Liveness = z.infer<typeof liveness>;
 export type Readiness = z.infer<typeof readiness>;

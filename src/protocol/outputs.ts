@@ -4,21 +4,25 @@ import { z } from 'zod';
 
 const isoDate = z.string().describe('ISO-8601 date-time');
 
+/** A user as other users see them: no email (it goes to its owner alone, see `ownWireUser`). */
 export const wireUser = z.object({
   _id: z.string(),
   name: z.string(),
   username: z.string(),
-  email: z.string(),
   role: z.string(),
   lastSeen: isoDate.nullable(),
 });
+
+/** A user as they see themselves (register, login, `/api/auth/me`): with their email. */
+export const ownWireUser = wireUser.extend({ email: z.string() });
 
 export const connectionPayload = z.object({
   success: z.literal(true),
   user: z.object({ _id: z.string(), name: z.string(), username: z.string() }),
 });
 
-export const onlineUser = wireUser.extend({ userId: z.string() });
+/** `email` is the seed's and on by default; `ONLINE_USERS_EMAIL=false` leaves it out. */
+export const onlineUser = wireUser.extend({ userId: z.string(), email: z.string().optional() });
 export const onlineUsersPayload = z.array(onlineUser);
 export const userOnlinePayload = z.object({ userId: z.string(), name: z.string(), username: z.string() });
 export const userOfflinePayload = z.object({ userId: z.string(), lastSeen: isoDate });
@@ -72,6 +76,7 @@ export const ackErrorPayload = z.object({ success: z.literal(false), message: z.
 export const successPayload = z.object({ success: z.literal(true) });
 
 export type WireUser = z.infer<typeof wireUser>;
+export type OwnWireUser = z.infer<typeof ownWireUser>;
 export type WireMessage = z.infer<typeof wireMessage>;
 export type ConnectionPayload = z.infer<typeof connectionPayload>;
 export type OnlineUser = z.infer<typeof onlineUser>;

@@ -1,18 +1,28 @@
 import type { Message, User } from '../domain/types.js';
-import type { OnlineUser, WireMessage, WireUser } from './outputs.js';
+import type { OnlineUser, OwnWireUser, WireMessage, WireUser } from './outputs.js';
 
 /** Domain objects → the spec's wire shapes. Pure functions; ids are strings, dates ISO-8601. */
 
+/** A user as others see them: never with the email. */
 export const toWireUser = (user: User): WireUser => ({
   _id: user.id,
   name: user.name,
   username: user.username,
-  email: user.email,
   role: user.role,
   lastSeen: user.lastSeen ? user.lastSeen.toISOString() : null,
 });
 
-export const toOnlineUser = (user: User): OnlineUser => ({ userId: user.id, ...toWireUser(user) });
+/** A user as they see themselves: with their email. */
+export const toOwnWireUser = (user: User): OwnWireUser => {
+  const { lastSeen, ...rest } = toWireUser(user);
+  return { ...rest, email: user.email, lastSeen };
+};
+
+/** An `online_users` entry: the seed's shape (with `email`) unless `withEmail` is false. */
+export const toOnlineUser = (user: User, withEmail = true): OnlineUser => ({
+  userId: user.id,
+  ...(withEmail ? toOwnWireUser(user) : toWireUser(user)),
+});
 
 export const toWireMessage = (
   message: Message,

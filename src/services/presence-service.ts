@@ -32,6 +32,8 @@ export class PresenceService {
       clock: Clock;
       logger: Logger;
       scope: PresenceScope;
+      /** Whether `online_users` entries carry `email` (the seed's shape; default true). */
+      onlineUsersEmail?: boolean;
     },
   ) {}
 
@@ -57,7 +59,8 @@ export class PresenceService {
     const ids = contacts
       ? await presence.onlineAmong(contacts)
       : (await presence.onlineUserIds()).filter((id) => id !== user.id);
-    return (await store.findUsersByIds(ids)).map(toOnlineUser);
+    const withEmail = this.deps.onlineUsersEmail ?? true;
+    return (await store.findUsersByIds(ids)).map((u) => toOnlineUser(u, withEmail));
   }
 
   async disconnected(user: User, connectionId: string): Promise<void> {

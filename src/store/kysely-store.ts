@@ -112,7 +112,6 @@ export class KyselyStore implements Store {
         eb.or([
           eb(sql`lower(name)`, 'like', sql`${pattern} escape '\\'`),
           eb(sql`lower(username)`, 'like', sql`${pattern} escape '\\'`),
-          eb(sql`email`, 'like', sql`${pattern} escape '\\'`),
         ]),
       );
     }

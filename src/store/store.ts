@@ -28,7 +28,7 @@ export interface NewMessage {
 }
 
 export interface UserSearch {
-  /** Case-insensitive substring of name, username or email; empty or absent matches everyone. */
+  /** Case-insensitive substring of name or username (never email); empty or absent matches everyone. */
   query?: string;
   excludeId?: string;
   offset: number;

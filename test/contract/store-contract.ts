@@ -166,17 +166,18 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     });
 
     describe('searchUsers', () => {
-      it('matches a case-insensitive substring of name, username or email', async () => {
+      it('matches a case-insensitive substring of name or username, never the email', async () => {
         const t = tag();
         const byName = await user({ name: `Dora ${t} Explorer` });
         const byUsername = await user({ username: `u_${t}_x` });
-        const byEmail = await user({ email: `mail.${t}@example.test` });
+        await user({ email: `mail.${t}@example.test` }); // only its email matches: not found
         await user(); // not matching
         for (const query of [t, t.toUpperCase()]) {
           const found = await search(query);
-          assert.deepEqual(byId(found.users), byId([byName, byUsername, byEmail]));
-          assert.equal(found.total, 3);
+          assert.deepEqual(byId(found.users), byId([byName, byUsername]));
+          assert.equal(found.total, 2);
         }
+        assert.equal((await search(`mail.${t}@example.test`)).total, 0);
         assert.deepEqual((await search(`DORA ${t.toUpperCase()} exp`)).users, [byName]);
       });
 

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
         presenceTtlMs: 30_000,
         redisAdapter: 'sharded',
         presenceScope: 'all',
+        onlineUsersEmail: true,
         jwtRequireExp: true,
         jwtClockToleranceSeconds: 30,
         rateLimits: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Message, User } from '../../src/domain/types.js';
-import { preview, toOnlineUser, toWireMessage, toWireUser } from '../../src/protocol/wire.js';
+import { preview, toOnlineUser, toOwnWireUser, toWireMessage, toWireUser } from '../../src/protocol/wire.js';
 
 const codePoints = (s: string) => Array.from(s).length;
 const hasLoneSurrogate = (s: string) =>
@@ -68,9 +68,9 @@ const message: Message = {
   readAt: null,
 };
 
-describe('toWireUser / toOnlineUser', () => {
-  it('maps exactly the spec fields, with lastSeen null when never seen', () => {
-    assert.deepEqual(toWireUser(alice), {
+describe('toWireUser / toOwnWireUser / toOnlineUser', () => {
+  it('maps the spec fields for the user themselves, with lastSeen null when never seen', () => {
+    assert.deepEqual(toOwnWireUser(alice), {
       _id: alice.id,
       name: 'Alice',
       username: 'alice',
@@ -80,14 +80,27 @@ describe('toWireUser / toOnlineUser', () => {
     });
   });
 
+  it('shows other users without their email', () => {
+    const wire = toWireUser(alice);
+    assert.ok(!('email' in wire));
+    assert.deepEqual(wire, {
+      _id: alice.id,
+      name: 'Alice',
+      username: 'alice',
+      role: 'customer',
+      lastSeen: null,
+    });
+  });
+
   it('renders lastSeen as an ISO string and never leaks createdAt or a password', () => {
-    const wire = toWireUser({ ...alice, lastSeen: new Date('2024-06-01T10:30:00.000Z') });
+    const wire = toOwnWireUser({ ...alice, lastSeen: new Date('2024-06-01T10:30:00.000Z') });
     assert.equal(wire.lastSeen, '2024-06-01T10:30:00.000Z');
     assert.deepEqual(Object.keys(wire).sort(), ['_id', 'email', 'lastSeen', 'name', 'role', 'username']);
   });
 
-  it('adds userId for online_users entries', () => {
-    assert.deepEqual(toOnlineUser(alice), { userId: alice.id, ...toWireUser(alice) });
+  it('adds userId for online_users entries, with email unless told to leave it out', () => {
+    assert.deepEqual(toOnlineUser(alice), { userId: alice.id, ...toOwnWireUser(alice) });
+    assert.deepEqual(toOnlineUser(alice, false), { userId: alice.id, ...toWireUser(alice) });
   });
 });
 

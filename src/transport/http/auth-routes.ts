@@ -1,9 +1,9 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
-import { authAnswer, userAnswer, type AuthAnswer, type UserAnswer } from '../../docs/rest-outputs.js';
+import { authAnswer, meAnswer, type AuthAnswer, type MeAnswer } from '../../docs/rest-outputs.js';
 import { documented } from '../../docs/route-docs.js';
 import { loginInput, registerInput } from '../../protocol/inputs.js';
 import { parseInput } from '../../protocol/validate.js';
-import { toWireUser } from '../../protocol/wire.js';
+import { toOwnWireUser } from '../../protocol/wire.js';
 import type { Services } from '../../services/services.js';
 import { userOf } from './http-auth.js';
 
@@ -36,7 +36,7 @@ function accountRoutes(app: FastifyInstance, auth: Services['auth']) {
     async (request, reply) => {
       const input = parseInput(registerInput, request.body, 'request body');
       const { token, user } = await auth.register(input);
-      return reply.code(201).send({ token, user: toWireUser(user) });
+      return reply.code(201).send({ token, user: toOwnWireUser(user) });
     },
   );
 
@@ -54,24 +54,24 @@ function accountRoutes(app: FastifyInstance, auth: Services['auth']) {
     async (request) => {
       const input = parseInput(loginInput, request.body, 'request body');
       const { token, user } = await auth.login(input, { ip: request.ip });
-      return { token, user: toWireUser(user) };
+      return { token, user: toOwnWireUser(user) };
     },
   );
 }
 
 function meRoute(app: FastifyInstance, requireUser: preHandlerAsyncHookHandler) {
-  app.get<{ Reply: UserAnswer }>(
+  app.get<{ Reply: MeAnswer }>(
     '/api/auth/me',
     {
       ...documented({
         tag: 'auth',
         summary: "The token's user",
         auth: true,
-        answers: { 200: { description: 'The authenticated user', schema: userAnswer } },
+        answers: { 200: { description: 'The authenticated user, with their email', schema: meAnswer } },
         errors: ['INTERNAL'],
       }),
       preHandler: requireUser,
     },
-    async (request) => ({ user: toWireUser(userOf(request)) }),
+    async (request) => ({ user: toOwnWireUser(userOf(request)) }),
   );
 }

@@ -5,9 +5,11 @@ import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { Argon2PasswordHasher } from './security/argon2-password-hasher.js';
+import { BoundedPasswordHasher } from './security/bounded-password-hasher.js';
 import { FlexibleRateLimiter } from './security/flexible-rate-limiter.js';
 import { JoseTokenIssuer } from './security/jose-token-issuer.js';
 import { jwtSecretOf } from './security/secret-file.js';
+import { trustFunction } from './security/client-ip.js';
 import { ParleyMetrics } from './observability/metrics.js';
 import { AuthService } from './services/auth-service.js';
 import { MessagingService } from './services/messaging-service.js';
@@ -34,6 +36,10 @@ import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
+
+/** A client's request id when it is short and plain (letters, digits, `_.:-`; at most 128). */
+const saneRequestId = (id: unknown): string | undefined =>
+  typeof id === 'string' && /^[\w.:-]{1,128}$/.test(id) ? id : undefined;
 
 /**
  * Where Parley serves. By default it creates its own Fastify server. Library mode attaches it to the
@@ -78,11 +84,12 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     logger: { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: config.trustProxy,
+    trustProxy: trustFunction(config.trustProxy),
     // Each request's id: the caller's `x-request-id` when it sends a sane one, else a fresh UUID. It is
-    // on every log line of the request (`reqId`) and sent back as `x-request-id`.
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // on every log line of the request (`reqId`) and sent back as `x-request-id`. Checked before Fastify
+    // binds it to the request's logger, so a client cannot put arbitrary text into the logs.
+    requestIdHeader: false as const,
+    genReqId: (request: IncomingMessage) => saneRequestId(request.headers['x-request-id']) ?? randomUUID(),
   };
   const fastify: FastifyInstance =
     options.fastify ??
@@ -155,9 +162,10 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
       store,
       users,
       tokens: JoseTokenIssuer.fromConfig(config, secret),
-      passwords: new Argon2PasswordHasher(),
+      passwords: new BoundedPasswordHasher(new Argon2PasswordHasher(), config.maxPendingPasswordHashes),
       clock: systemClock,
       limits,
+      registrationRoles: config.registrationRoles,
       ...(options.identity ? { identity: options.identity } : {}),
     }),
     messaging: new MessagingService({
@@ -191,7 +199,8 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   // parsers, hooks, headers and error handling stay on Parley's routes.
   const routes = async (api: FastifyInstance) => {
     api.addHook('onRequest', async (request, reply) => {
-      if (!/^[\w.:-]{1,128}$/.test(request.id)) request.id = randomUUID();
+      // A host's Fastify (library mode) may take the header unchecked: Parley's answers carry a sane one.
+      if (saneRequestId(request.id) === undefined) request.id = randomUUID();
       reply.header('x-request-id', request.id);
     });
     await api.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins });

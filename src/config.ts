@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -44,6 +45,42 @@ const rate = (name: string, fallback: string) =>
       const seconds = Number(m[2]) * UNIT_SECONDS[(m[3] ?? 's') as keyof typeof UNIT_SECONDS];
       return seconds > 0 ? { points: Number(m[1]), durationSeconds: seconds } : undefined;
     });
+
+/**
+ * Which proxies' `X-Forwarded-For` entries to believe: `false` (none: the client IP is the peer's
+ * address), a hop count (`1`: the address the nearest proxy saw; `true` means 1), or a comma-separated
+ * list of proxy addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1`, also `loopback`, `linklocal`,
+ * `uniquelocal`). Trusting every hop would let a client pick its own IP by sending the header itself.
+ */
+export type TrustProxy = false | number | string[];
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyAddress = (entry: string) => {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+};
+const trustProxy = z
+  .string()
+  .trim()
+  .default('false')
+  .refine(
+    (v) =>
+      /^(true|false|on|off|yes|no|\d{1,2})$/.test(v) ||
+      v
+        .split(',')
+        .map((e) => e.trim())
+        .every(isProxyAddress),
+    'TRUST_PROXY must be false, a hop count (1 = the nearest proxy; true means 1), or a comma-separated list of proxy addresses or CIDR ranges',
+  )
+  .transform((v): TrustProxy => {
+    if (['false', 'off', 'no', '0'].includes(v)) return false;
+    if (['true', 'on', 'yes'].includes(v)) return 1;
+    if (/^\d+$/.test(v)) return Number(v);
+    return v.split(',').map((e) => e.trim());
+  });
 
 const bool = (name: string, fallback: boolean) =>
   z
@@ -112,11 +149,27 @@ const schema = z
     ONLINE_USERS_EMAIL: bool('ONLINE_USERS_EMAIL', true),
     RATE_LIMITS: bool('RATE_LIMITS', true),
     RATE_LIMIT_SEND: rate('RATE_LIMIT_SEND', '300/60s'),
+    RATE_LIMIT_SEND_BURST: rate('RATE_LIMIT_SEND_BURST', '10/1s'),
     RATE_LIMIT_TYPING: rate('RATE_LIMIT_TYPING', '300/60s'),
+    RATE_LIMIT_TYPING_BURST: rate('RATE_LIMIT_TYPING_BURST', '20/1s'),
     RATE_LIMIT_READ: rate('RATE_LIMIT_READ', '1200/60s'),
+    RATE_LIMIT_READ_BURST: rate('RATE_LIMIT_READ_BURST', '50/1s'),
     RATE_LIMIT_LOGIN_ACCOUNT: rate('RATE_LIMIT_LOGIN_ACCOUNT', '10/15m'),
+    RATE_LIMIT_LOGIN_ACCOUNT_ALL_IPS: rate('RATE_LIMIT_LOGIN_ACCOUNT_ALL_IPS', '50/60m'),
     RATE_LIMIT_LOGIN_IP: rate('RATE_LIMIT_LOGIN_IP', '100/60m'),
-    TRUST_PROXY: bool('TRUST_PROXY', false),
+    RATE_LIMIT_REGISTER_IP: rate('RATE_LIMIT_REGISTER_IP', '100/60m'),
+    RATE_LIMIT_REGISTER: rate('RATE_LIMIT_REGISTER', '1000/60m'),
+    REGISTRATION_ROLES: z
+      .string()
+      .trim()
+      .regex(
+        /^(\*|[A-Za-z0-9_.-]{1,50}(\s*,\s*[A-Za-z0-9_.-]{1,50})*)$/,
+        'REGISTRATION_ROLES must be * or a comma-separated list of roles',
+      )
+      .default('customer')
+      .transform((v) => Object.freeze(v.split(',').map((r) => r.trim()))),
+    MAX_PENDING_PASSWORD_HASHES: int('MAX_PENDING_PASSWORD_HASHES', 1, 10_000).default(16),
+    TRUST_PROXY: trustProxy,
     ADMIN_UI_USERNAME: z.string().trim().min(1).max(64, 'ADMIN_UI_USERNAME is too long').optional(),
     ADMIN_UI_PASSWORD_HASH: z
       .string()
@@ -170,8 +223,12 @@ export interface Config {
   adminUi?: { username: string; passwordHash: string; origin: string };
   /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
-  /** Take the client IP (for login limits) from X-Forwarded-For, as set by a reverse proxy. */
-  trustProxy: boolean;
+  /** Whose `X-Forwarded-For` to believe for the client IP (login and registration limits). */
+  trustProxy: TrustProxy;
+  /** Roles a user may choose at public registration (`*`: any); others register as `customer`. */
+  registrationRoles: readonly string[];
+  /** Most argon2 hashes and verifications (logins, registrations) running or waiting at once. */
+  maxPendingPasswordHashes: number;
   /** Most sockets one user may hold open on one process; more are refused at the handshake. */
   maxSocketsPerUser: number;
   /** When set, tokens are issued with this `iss`/`aud` and only tokens carrying them are accepted. */
@@ -199,18 +256,28 @@ export interface Config {
   redisAdapter: 'sharded' | 'classic';
 }
 
+/** Each action's windows (a call must fit in every one); an absent or empty list is no limit. */
 export interface RateLimits {
-  /** `send_message` and `POST /api/messages`, per sender. */
-  send?: Rate;
+  /** `send_message` and `POST /api/messages`, per sender: per minute and per second (burst). */
+  send?: readonly Rate[];
   /** `typing_start` and `typing_stop`, per typist. */
-  typing?: Rate;
+  typing?: readonly Rate[];
   /** `mark_message_read` and `PATCH /api/messages/:id/read`, per reader. */
-  read?: Rate;
+  read?: readonly Rate[];
   /** Failed logins per account (email or username) and client IP; reaching it blocks for the duration. */
-  loginAccount?: Rate;
+  loginAccount?: readonly Rate[];
+  /** Failed logins per account from any IP. */
+  loginAccountAllIps?: readonly Rate[];
   /** Failed logins per client IP, whatever the account. */
-  loginIp?: Rate;
+  loginIp?: readonly Rate[];
+  /** Registration attempts per client IP. */
+  registerIp?: readonly Rate[];
+  /** Registration attempts across all clients. */
+  register?: readonly Rate[];
 }
+
+const windows = (...rates: Array<Rate | undefined>): readonly Rate[] =>
+  Object.freeze(rates.filter((r): r is Rate => r !== undefined));
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -240,16 +307,21 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     rateLimits: Object.freeze(
       e.RATE_LIMITS
         ? {
-            send: e.RATE_LIMIT_SEND,
-            typing: e.RATE_LIMIT_TYPING,
-            read: e.RATE_LIMIT_READ,
-            loginAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
-            loginIp: e.RATE_LIMIT_LOGIN_IP,
+            send: windows(e.RATE_LIMIT_SEND, e.RATE_LIMIT_SEND_BURST),
+            typing: windows(e.RATE_LIMIT_TYPING, e.RATE_LIMIT_TYPING_BURST),
+            read: windows(e.RATE_LIMIT_READ, e.RATE_LIMIT_READ_BURST),
+            loginAccount: windows(e.RATE_LIMIT_LOGIN_ACCOUNT),
+            loginAccountAllIps: windows(e.RATE_LIMIT_LOGIN_ACCOUNT_ALL_IPS),
+            loginIp: windows(e.RATE_LIMIT_LOGIN_IP),
+            registerIp: windows(e.RATE_LIMIT_REGISTER_IP),
+            register: windows(e.RATE_LIMIT_REGISTER),
           }
         : {},
     ),
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     trustProxy: e.TRUST_PROXY,
+    maxPendingPasswordHashes: e.MAX_PENDING_PASSWORD_HASHES,
+    registrationRoles: e.REGISTRATION_ROLES,
     metricsToken: e.METRICS_TOKEN,
     adminUi:
       e.ADMIN_UI_USERNAME && e.ADMIN_UI_PASSWORD_HASH

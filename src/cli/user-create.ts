@@ -58,6 +58,8 @@ export async function userCreate(args: UserCreateArgs, io: CliIo): Promise<numbe
         passwords: new Argon2PasswordHasher(),
         clock: systemClock,
         limits: new FlexibleRateLimiter({}),
+        // An administrator gives any role; public registration keeps to REGISTRATION_ROLES.
+        registrationRoles: ['*'],
       });
       const { token, user } = await auth.register(input);
       const result = args.token ? { token, user: toOwnWireUser(user) } : toOwnWireUser(user);

@@ -4,7 +4,14 @@ import type { User } from '../domain/types.js';
 import type { LoginInput, RegisterInput } from '../protocol/inputs.js';
 import type { Store } from '../store/store.js';
 import { createHash } from 'node:crypto';
-import type { Clock, ExternalIdentity, PasswordHasher, RateLimiter, TokenIssuer } from './ports.js';
+import type {
+  Clock,
+  ExternalIdentity,
+  LimitedAction,
+  PasswordHasher,
+  RateLimiter,
+  TokenIssuer,
+} from './ports.js';
 import type { UserService } from './user-service.js';
 
 export interface AuthResult {
@@ -31,16 +38,32 @@ export class AuthService {
       limits: RateLimiter;
       /** When set, tokens are the host application's, checked by it (library mode). */
       identity?: ExternalIdentity;
+      /**
+       * Roles a user may give themselves at public registration (`*`: any). Another role is ignored and
+       * the user is a `customer`; an administrator sets any role (`parley user create --role`).
+       */
+      registrationRoles?: readonly string[];
     },
   ) {}
 
-  async register(input: RegisterInput): Promise<AuthResult> {
-    const { store, users, tokens, passwords, clock } = this.deps;
+  /**
+   * Attempts are counted per client IP and across all clients before anything else (a refused one is
+   * `RATE_LIMITED`). Taken usernames and emails are answered before the password is hashed; the unique
+   * indexes still decide between concurrent registrations.
+   */
+  async register(input: RegisterInput, client: { ip?: string } = {}): Promise<AuthResult> {
+    const { store, users, tokens, passwords, clock, limits } = this.deps;
+    await this.consumeAll([
+      ['registerIp', client.ip ?? 'unknown'],
+      ['register', 'all'],
+    ]);
+    if (await store.findCredentials({ username: input.username })) throw new AppError('USERNAME_TAKEN');
+    if (await store.findCredentials({ email: input.email })) throw new AppError('EMAIL_TAKEN');
     const user = await store.createUser({
       name: input.name,
       username: input.username,
       email: input.email,
-      role: input.role ?? 'customer',
+      role: this.registrationRole(input.role),
       passwordHash: await passwords.hash(input.password),
       createdAt: clock.now(),
     });
@@ -49,31 +72,39 @@ export class AuthService {
   }
 
   /**
-   * Failed attempts are counted per account and client IP, and per IP; past either limit, logins are
-   * refused with `RATE_LIMITED` (even with the right password) until the window ends. A success clears
-   * the account's count for that IP.
+   * Each attempt is counted before the password is checked — per account and client IP, per account from
+   * any IP, and per IP — atomically, so concurrent attempts cannot all pass a check made before any of
+   * them was counted. Past any limit, logins are refused with `RATE_LIMITED` (even with the right
+   * password) until the window ends. A success gives its points back and clears the account's count for
+   * that IP, so only failures add up.
    */
   async login(input: LoginInput, client: { ip?: string } = {}): Promise<AuthResult> {
     const { store, tokens, passwords, limits } = this.deps;
     const ip = client.ip ?? 'unknown';
     const found = await store.findCredentials({ email: input.email, username: input.username });
     // Keyed by the account, however it is named (email or username, any case).
-    const account = `${found ? found.user.id : `?${input.email ?? input.username?.toLowerCase()}`}|${ip}`;
-    await limits.check('loginAccount', account);
-    await limits.check('loginIp', ip);
-    // Verify against a dummy hash when the user is unknown, so timing does not reveal who exists.
-    const hash = found?.passwordHash ?? (await this.dummy());
-    const ok = await passwords.verify(hash, input.password);
-    if (!found || !ok) {
-      // This attempt is answered as a wrong password; the count only stops the ones after it.
-      await Promise.all([limits.consume('loginAccount', account), limits.consume('loginIp', ip)]).catch(
-        (err: unknown) => {
-          if (!(err instanceof AppError)) throw err;
-        },
-      );
-      throw new AppError('INVALID_CREDENTIALS');
+    const account = found ? found.user.id : `?${input.email ?? input.username?.toLowerCase()}`;
+    const counted: Array<[LimitedAction, string]> = [
+      ['loginAccount', `${account}|${ip}`],
+      ['loginAccountAllIps', account],
+      ['loginIp', ip],
+    ];
+    await this.consumeAll(counted);
+    let ok: boolean;
+    try {
+      // Verify against a dummy hash when the user is unknown, so timing does not reveal who exists.
+      ok = await passwords.verify(found?.passwordHash ?? (await this.dummy()), input.password);
+    } catch (err) {
+      // Not checked (too many checks under way): the attempt does not count.
+      await this.giveBack(counted);
+      throw err;
     }
-    await limits.reset('loginAccount', account);
+    if (!found || !ok) throw new AppError('INVALID_CREDENTIALS');
+    await Promise.all([
+      limits.reset('loginAccount', `${account}|${ip}`),
+      limits.reward('loginAccountAllIps', account),
+      limits.reward('loginIp', ip),
+    ]);
     return { token: await tokens.issue(found.user.id), user: found.user };
   }
 
@@ -132,8 +163,37 @@ export class AuthService {
     return expiry === undefined ? { user } : { user, expiresAt: Number(expiry) };
   }
 
+  /**
+   * Counts one attempt in each limit, in order; when one refuses, the points already taken are given
+   * back, so an attempt refused by a limit counts in none (only attempts that get checked add up).
+   */
+  private async consumeAll(counted: Array<[LimitedAction, string]>): Promise<void> {
+    const { limits } = this.deps;
+    for (const [i, [action, key]] of counted.entries()) {
+      try {
+        await limits.consume(action, key);
+      } catch (err) {
+        await this.giveBack(counted.slice(0, i));
+        throw err;
+      }
+    }
+  }
+
+  private async giveBack(counted: Array<[LimitedAction, string]>): Promise<void> {
+    await Promise.all(counted.map(([action, key]) => this.deps.limits.reward(action, key)));
+  }
+
+  /** A self-chosen role is kept only when the deployment lists it; otherwise the user is a `customer`. */
+  private registrationRole(role: string | undefined): string {
+    const allowed = this.deps.registrationRoles ?? [];
+    return role !== undefined && (allowed.includes('*') || allowed.includes(role)) ? role : 'customer';
+  }
+
   private dummy(): Promise<string> {
-    this.dummyHash ??= this.deps.passwords.hash(randomUUID());
+    this.dummyHash ??= this.deps.passwords.hash(randomUUID()).catch((err: unknown) => {
+      this.dummyHash = undefined; // not kept when it failed (busy): the next login makes it again
+      throw err;
+    });
     return this.dummyHash;
   }
 }

@@ -49,16 +49,20 @@ export interface Logger {
 }
 
 /** What is rate limited, each with its own limit (see `RateLimits` in config). */
-export type LimitedAction = 'send' | 'typing' | 'read' | 'loginAccount' | 'loginIp';
+export type LimitedAction =
+  'send' | 'typing' | 'read' | 'loginAccount' | 'loginAccountAllIps' | 'loginIp' | 'registerIp' | 'register';
 
 /**
- * Counts actions per key (a user id, an account and IP, an IP) in fixed windows. `consume` rejects with
- * `RateLimitedError` once the window's allowance is used up; `check` does the same without counting.
- * An action without a configured limit is never limited.
+ * Counts actions per key (a user id, an account and IP, an IP) in fixed windows; an action may have
+ * several windows (a per-minute allowance and a short burst window), and a call must fit in all of them.
+ * `consume` counts one atomically and rejects with `RateLimitedError` once a window's allowance is used
+ * up (a refused call is still counted in the windows it passed); `reward` gives one back (for a call that
+ * turned out not to count, such as a successful login); `reset` clears the key's counts. An action
+ * without a configured limit is never limited.
  */
 export interface RateLimiter {
   consume(action: LimitedAction, key: string): Promise<void>;
-  check(action: LimitedAction, key: string): Promise<void>;
+  reward(action: LimitedAction, key: string): Promise<void>;
   reset(action: LimitedAction, key: string): Promise<void>;
 }
 

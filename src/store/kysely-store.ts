@@ -3,6 +3,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
 import { Batcher } from './batcher.js';
+import { PendingKeys } from './pending-keys.js';
 import { upsertExternalUser } from './external-users.js';
 import type { StoreDialect } from './dialect.js';
 import { likePattern, toMessage, toUser, userColumns } from './rows.js';
@@ -20,6 +21,8 @@ export class KyselyStore implements Store {
   private readonly messageInserts: Batcher<NewMessage, number>;
   /** Pairs whose contact rows this process has written, so later sends skip them. */
   private readonly knownPairs = new LRUCache<string, true>({ max: 100_000 });
+  /** Inserts under way by `senderId|clientMessageId`. */
+  private readonly pendingClientIds = new PendingKeys<number>();
 
   constructor(private readonly dialect: StoreDialect) {
     this.db = dialect.db;
@@ -137,13 +140,25 @@ export class KyselyStore implements Store {
   async insertMessage(message: NewMessage): Promise<Message> {
     let id: number;
     try {
-      id = await this.messageInserts.add(message);
+      id = await this.deduplicated(message);
     } catch (err) {
       // The only unique index a message can violate is the sender's client message id.
       if (this.dialect.isUniqueViolation(err)) throw new AppError('DUPLICATE_MESSAGE');
       throw err;
     }
     return { id: String(id), ...message, readAt: null };
+  }
+
+  /**
+   * A second copy of a message whose client id is being inserted would fail the unique index and, with
+   * it, the whole batch (retried row by row): it waits for the first instead, then fails as a duplicate.
+   */
+  private async deduplicated(message: NewMessage): Promise<number> {
+    if (message.clientMessageId === undefined) return this.messageInserts.add(message);
+    const key = `${message.senderId}|${message.clientMessageId}`;
+    const first = await this.pendingClientIds.once(key, () => this.messageInserts.add(message));
+    if (!first) throw new AppError('DUPLICATE_MESSAGE');
+    return first.result;
   }
 
   /**

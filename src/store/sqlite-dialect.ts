@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile } from '../security/private-files.js';
 import { SQLite, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
 import { Kysely } from 'kysely';
 import type { StoreDialect } from './dialect.js';
@@ -29,12 +29,17 @@ function withStatementCache(database: SqliteDatabase) {
 }
 
 /**
- * Opens (creating if needed) the SQLite database at `file`, in WAL mode.
+ * Opens (creating if needed) the SQLite database at `file`, in WAL mode. A new database is created
+ * readable by its owner alone (directory 0700, file 0600; SQLite gives its -wal and -shm files the
+ * database file's mode).
  *
  * @example const dialect = createSqliteDialect('./data/parley.db');
  */
 export function createSqliteDialect(file: string): StoreDialect {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    ensurePrivateDir(dirname(file));
+    ensurePrivateFile(file);
+  }
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last commits.

@@ -34,7 +34,7 @@ describe('REST authentication', () => {
   let alice: Registered;
 
   before(async () => {
-    server = await startServer();
+    server = await startServer({ REGISTRATION_ROLES: 'customer,agent' });
     alice = await registerUser(server.url, { name: 'Alice Auth' });
   });
   after(() => server.close());
@@ -62,7 +62,15 @@ describe('REST authentication', () => {
     assertNoSecrets(res.body, body.password);
   });
 
-  it('keeps a given role', async () => {
+  it('ignores a role the deployment does not let users choose: they register as customers', async () => {
+    for (const role of ['admin', 'support']) {
+      const res = await register(fresh({ role }));
+      assert.equal(res.status, 201);
+      assert.equal(res.body.user.role, 'customer');
+    }
+  });
+
+  it('keeps a given role that REGISTRATION_ROLES lists', async () => {
     const body = fresh({ role: 'agent' });
     const res = await register(body);
     assert.equal(res.status, 201);

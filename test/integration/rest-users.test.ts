@@ -25,7 +25,7 @@ describe('REST users directory', () => {
   let me: Registered;
 
   before(async () => {
-    server = await startServer();
+    server = await startServer({ REGISTRATION_ROLES: 'agent' });
     me = await registerUser(server.url, { name: 'Directory Viewer' });
   });
   after(() => server.close());

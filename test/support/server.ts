@@ -52,6 +52,11 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_SECRET,
+    // Suites about other features send faster than a person: the per-second burst windows are off
+    // unless a test sets them (rate-limits.test.ts does); the per-minute limits stay on.
+    RATE_LIMIT_SEND_BURST: 'off',
+    RATE_LIMIT_TYPING_BURST: 'off',
+    RATE_LIMIT_READ_BURST: 'off',
     ...backendEnv,
     ...env,
   });

@@ -46,14 +46,28 @@ describe('loadConfig', () => {
         jwtRequireExp: true,
         jwtClockToleranceSeconds: 30,
         rateLimits: {
-          send: { points: 300, durationSeconds: 60 },
-          typing: { points: 300, durationSeconds: 60 },
-          read: { points: 1200, durationSeconds: 60 },
-          loginAccount: { points: 10, durationSeconds: 900 },
-          loginIp: { points: 100, durationSeconds: 3600 },
+          send: [
+            { points: 300, durationSeconds: 60 },
+            { points: 10, durationSeconds: 1 },
+          ],
+          typing: [
+            { points: 300, durationSeconds: 60 },
+            { points: 20, durationSeconds: 1 },
+          ],
+          read: [
+            { points: 1200, durationSeconds: 60 },
+            { points: 50, durationSeconds: 1 },
+          ],
+          loginAccount: [{ points: 10, durationSeconds: 900 }],
+          loginAccountAllIps: [{ points: 50, durationSeconds: 3600 }],
+          loginIp: [{ points: 100, durationSeconds: 3600 }],
+          registerIp: [{ points: 100, durationSeconds: 3600 }],
+          register: [{ points: 1000, durationSeconds: 3600 }],
         },
         maxSocketsPerUser: 50,
         trustProxy: false,
+        maxPendingPasswordHashes: 16,
+        registrationRoles: ['customer'],
         metricsToken: undefined,
         adminUi: undefined,
       },
@@ -68,13 +82,17 @@ describe('loadConfig', () => {
       RATE_LIMIT_LOGIN_ACCOUNT: '3/1h',
       RATE_LIMIT_LOGIN_IP: '50/10m',
     });
-    assert.deepEqual(config.rateLimits, {
-      send: { points: 5, durationSeconds: 2 },
-      typing: undefined,
-      read: undefined,
-      loginAccount: { points: 3, durationSeconds: 3600 },
-      loginIp: { points: 50, durationSeconds: 600 },
-    });
+    assert.deepEqual(config.rateLimits.send, [
+      { points: 5, durationSeconds: 2 },
+      { points: 10, durationSeconds: 1 },
+    ]);
+    assert.deepEqual(config.rateLimits.typing, [{ points: 20, durationSeconds: 1 }]);
+    assert.deepEqual(config.rateLimits.read, [{ points: 50, durationSeconds: 1 }]);
+    assert.deepEqual(config.rateLimits.loginAccount, [{ points: 3, durationSeconds: 3600 }]);
+    assert.deepEqual(config.rateLimits.loginIp, [{ points: 50, durationSeconds: 600 }]);
+    assert.deepEqual(loadConfig({ RATE_LIMIT_SEND_BURST: 'off' }).rateLimits.send, [
+      { points: 300, durationSeconds: 60 },
+    ]);
     assert.deepEqual(loadConfig({ RATE_LIMITS: 'off', RATE_LIMIT_SEND: '1/1s' }).rateLimits, {});
     assert.match(problem({ RATE_LIMIT_SEND: 'fast' }), /RATE_LIMIT_SEND/);
     assert.match(problem({ RATE_LIMIT_TYPING: '0/10s' }), /RATE_LIMIT_TYPING/);
@@ -199,5 +217,33 @@ describe('loadConfig', () => {
       (config as { port: number }).port = 1;
     }, TypeError);
     assert.equal(config.port, 3000);
+  });
+});
+
+describe('loadConfig: TRUST_PROXY and registration', () => {
+  it('reads TRUST_PROXY as off, a hop count (true is one hop) or a list of proxy addresses', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, 1);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,loopback,::1' }).trustProxy, [
+      '10.0.0.0/8',
+      '127.0.0.1',
+      'loopback',
+      '::1',
+    ]);
+    for (const bad of ['maybe', '10.0.0.0/33', '300.1.1.1', '10.0.0.1/8/2'])
+      assert.match(problem({ TRUST_PROXY: bad }), /TRUST_PROXY must be false, a hop count/);
+  });
+
+  it('reads REGISTRATION_ROLES and MAX_PENDING_PASSWORD_HASHES', () => {
+    assert.deepEqual(loadConfig({ REGISTRATION_ROLES: 'customer, agent' }).registrationRoles, [
+      'customer',
+      'agent',
+    ]);
+    assert.deepEqual(loadConfig({ REGISTRATION_ROLES: '*' }).registrationRoles, ['*']);
+    assert.match(problem({ REGISTRATION_ROLES: 'a b' }), /REGISTRATION_ROLES/);
+    assert.equal(loadConfig({ MAX_PENDING_PASSWORD_HASHES: '4' }).maxPendingPasswordHashes, 4);
+    assert.match(problem({ MAX_PENDING_PASSWORD_HASHES: '0' }), /MAX_PENDING_PASSWORD_HASHES/);
   });
 });

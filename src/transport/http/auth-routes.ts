@@ -28,14 +28,14 @@ function accountRoutes(app: FastifyInstance, auth: Services['auth']) {
       tag: 'auth',
       summary: 'Create an account',
       description:
-        'Creates a user and returns a token for it. `role` defaults to `customer`; usernames and emails are unique, case-insensitively.',
+        'Creates a user and returns a token for it. `role` is kept only when the deployment lets users choose it (`REGISTRATION_ROLES`), else the user is a `customer`; usernames and emails are unique, case-insensitively. Attempts are rate limited per client IP and across all clients.',
       body: registerInput,
       answers: { 201: { description: 'The new user and a token', schema: authAnswer } },
-      errors: ['USERNAME_TAKEN', 'EMAIL_TAKEN', 'INTERNAL'],
+      errors: ['USERNAME_TAKEN', 'EMAIL_TAKEN', 'RATE_LIMITED', 'INTERNAL'],
     }),
     async (request, reply) => {
       const input = parseInput(registerInput, request.body, 'request body');
-      const { token, user } = await auth.register(input);
+      const { token, user } = await auth.register(input, { ip: request.ip });
       return reply.code(201).send({ token, user: toOwnWireUser(user) });
     },
   );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { assertNoHandleLeft, liveHandles, within } from './lifecycle.js';
 import type { TypingEntry, TypingState } from '../../src/presence/typing-state.js';
 
 export interface OpenedTypingState {
@@ -152,11 +153,14 @@ export function typingStateContract(name: string, open: () => Promise<OpenedTypi
       assert.deepEqual(await state.stopAll(a), [b]);
     });
 
-    it('close resolves', async () => {
+    it('close settles promptly, twice, and leaves nothing holding the process open', async () => {
+      const baseline = liveHandles();
       const other = await open();
       await other.state.start(randomUUID(), randomUUID(), LONG);
-      await other.state.close();
+      await within(other.state.close(), 2000, 'close');
+      await within(other.state.close(), 2000, 'a second close');
       await other.close();
+      await assertNoHandleLeft(baseline);
     });
   });
 }

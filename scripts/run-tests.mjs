@@ -5,10 +5,12 @@
 //                                              then the integration suite again on PostgreSQL + Redis
 //   node scripts/run-tests.mjs <dir|file> ...  just those files, on the default backends
 //
-// Suites that need PostgreSQL or Redis skip themselves, with the reason, when those do not answer; the
-// PostgreSQL + Redis pass is skipped likewise, and the summary at the end says so.
+// Suites that need PostgreSQL, Redis or Chromium skip themselves, with the reason, when those are missing;
+// the PostgreSQL + Redis pass is skipped likewise, and the summary at the end lists every skip. Under
+// CI=true a missing one fails the run instead (test/support/required.ts), so green means all of it ran.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createClient } from 'redis';
@@ -31,18 +33,47 @@ const collect = (targets) => {
   return files;
 };
 
+const CI = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
+/** Must match MISSING in test/support/required.ts: the prefix of a skip for a missing service or tool. */
+const MISSING = 'missing:';
+const scratch = mkdtempSync(join(tmpdir(), 'parley-run-tests-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+/** Every skip reported by the passes so far: { pass, file, name, reason }. */
+const skips = [];
+
 const run = (title, files, env = {}) => {
   console.log(`\n=== ${title} (${files.length} files)\n`);
+  const skipFile = join(scratch, `skips-${skips.length}-${Date.now()}.jsonl`);
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./scripts/skip-reporter.mjs',
+      `--test-reporter-destination=${skipFile}`,
+      ...files,
+    ],
     {
       stdio: 'inherit',
       env: { ...process.env, ...env },
     },
   );
+  if (existsSync(skipFile)) {
+    for (const line of readFileSync(skipFile, 'utf8').split('\n').filter(Boolean))
+      skips.push({ pass: title, ...JSON.parse(line) });
+  }
   return result.status ?? 1;
 };
+
+const relative = (file) => (file ?? '').replace(`${process.cwd()}/`, '');
+const printSkips = () => {
+  for (const s of skips)
+    console.log(`skipped: ${relative(s.file)} › ${s.name}${s.reason ? ` (${s.reason})` : ''} [${s.pass}]`);
+};
+const missingSkips = () => skips.filter((s) => s.reason.startsWith(MISSING));
 
 async function unreachable() {
   const reasons = [];
@@ -75,7 +106,12 @@ if (explicit.length > 0) {
     console.error('No test files found in', explicit.join(', '));
     process.exit(1);
   }
-  process.exit(run('selected suites', files));
+  const status = run('selected suites', files);
+  if (skips.length > 0) {
+    console.log('\n=== skipped');
+    printSkips();
+  }
+  process.exit(status);
 }
 
 const reasons = await unreachable();
@@ -93,9 +129,11 @@ if (
 const scaledFiles = collect(['test/integration']).filter(
   (f) => !/(startup|cluster|process-)[^/]*\.test\.ts$/.test(f),
 );
-if (reasons.length > 0) {
+if (reasons.length > 0 && CI) {
+  console.log(`\n=== PostgreSQL + Redis pass: cannot run under CI=true: ${reasons.join('; ')}`);
+  failures.push(`PostgreSQL + Redis pass (${reasons.join('; ')})`);
+} else if (reasons.length > 0) {
   skipped.push(`integration suite on PostgreSQL + Redis: ${reasons.join('; ')}`);
-  skipped.push(`contract and cluster suites that need them skipped themselves, for the same reason`);
 } else if (
   run('integration suites again on PostgreSQL + Redis', scaledFiles, { PARLEY_TEST_BACKEND: 'scaled' }) !== 0
 ) {
@@ -103,9 +141,19 @@ if (reasons.length > 0) {
 }
 
 console.log('\n=== summary');
+printSkips();
 for (const s of skipped) console.log(`skipped: ${s}`);
+const missing = missingSkips().length;
 if (failures.length > 0) {
   console.log(`failed: ${failures.join(', ')}`);
   process.exit(1);
 }
-console.log(reasons.length > 0 ? 'passed (with the skips above)' : 'passed: every suite, on every backend');
+if (skipped.length === 0 && missing === 0) {
+  console.log('passed: every suite, on every backend');
+} else {
+  const parts = [
+    ...skipped.map(() => 'the PostgreSQL + Redis pass'),
+    ...(missing > 0 ? [`${missing} suite(s) or test(s) whose service or tool is missing`] : []),
+  ];
+  console.log(`passed, but NOT everything ran: skipped ${parts.join(' and ')} (listed above)`);
+}

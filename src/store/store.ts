@@ -38,7 +38,8 @@ export interface UserSearch {
 /**
  * Persistent storage for users and messages.
  *
- * Contract (checked by test/contract/store-contract.ts on every implementation):
+ * Contract (checked by test/contract/store-contract.ts and external-users-contract.ts on every
+ * implementation):
  * - Ids are decimal strings of integers assigned by the store; a string that is not such an id names
  *   nothing (lookups resolve `undefined`, writes are no-ops).
  * - Usernames and emails are unique case-insensitively; `createUser` throws `AppError('USERNAME_TAKEN')`

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { assertNoHandleLeft, liveHandles, within } from './lifecycle.js';
 import type { Presence } from '../../src/presence/presence.js';
 
 export interface OpenedPresence {
@@ -161,11 +162,14 @@ export function presenceContract(name: string, open: () => Promise<OpenedPresenc
       );
     });
 
-    it('close resolves', async () => {
+    it('close settles promptly, twice, and leaves nothing holding the process open', async () => {
+      const baseline = liveHandles();
       const other = await open();
       await other.presence.connect(randomUUID(), 'c1');
-      await other.presence.close();
+      await within(other.presence.close(), 2000, 'close');
+      await within(other.presence.close(), 2000, 'a second close');
       await other.close();
+      await assertNoHandleLeft(baseline);
     });
   });
 }

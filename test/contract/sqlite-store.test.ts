@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteDialect } from '../../src/store/sqlite-dialect.js';
+import { externalUsersContract } from './external-users-contract.js';
 import { openStore } from './open-store.js';
 import { storeContract } from './store-contract.js';
 import { storeSyncContract } from './store-sync-contract.js';
@@ -9,6 +10,13 @@ import { KyselyStore } from '../../src/store/kysely-store.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 
 storeContract('KyselyStore on SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+  return openStore(createSqliteDialect(join(dir, 'parley.db')), () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+});
+
+externalUsersContract('KyselyStore on SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
   return openStore(createSqliteDialect(join(dir, 'parley.db')), () =>
     rmSync(dir, { recursive: true, force: true }),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { assertNoHandleLeft, liveHandles, within } from './lifecycle.js';
 import type { TypingEntry, TypingState } from '../../src/presence/typing-state.js';
 
 export interface OpenedTypingState {
@@ -97,13 +98,24 @@ export function typingStateContract(name: string, open: () => Promise<OpenedTypi
 
     it('expired returns lapsed states exactly once, and only lapsed ones', async () => {
       const [a, b, c, d, e] = ids();
-      await state.start(a, b, SHORT);
-      await state.start(a, c, SHORT);
-      await state.start(d, b, SHORT);
+      // Long enough that four starts and a check fit inside it even on a slow backend.
+      const ttl = 1000;
+      const startedAt = Date.now();
+      await state.start(a, b, ttl);
+      await state.start(a, c, ttl);
+      await state.start(d, b, ttl);
       await state.start(a, e, LONG);
       assert.deepEqual(await expiredOf(a, d), [], 'nothing has lapsed yet');
-      await sleep(LAPSE);
-      assert.deepEqual(await expiredOf(a, d), sorted([entry(a, b), entry(a, c), entry(d, b)]));
+      assert.ok(Date.now() - startedAt < ttl, 'the check ran before the ttl passed');
+      // Each poll returns what lapsed since the last; together, each lapsed state once.
+      const want = sorted([entry(a, b), entry(a, c), entry(d, b)]);
+      const got: string[] = [];
+      const deadline = Date.now() + ttl + 5000;
+      while (got.length < want.length && Date.now() < deadline) {
+        got.push(...(await expiredOf(a, d)));
+        await sleep(20);
+      }
+      assert.deepEqual(got.sort(), want);
       assert.deepEqual(await expiredOf(a, d), [], 'each lapsed state is returned once');
       // Returned states are gone; the active one is untouched.
       assert.equal(await state.stop(a, b), false);
@@ -152,11 +164,14 @@ export function typingStateContract(name: string, open: () => Promise<OpenedTypi
       assert.deepEqual(await state.stopAll(a), [b]);
     });
 
-    it('close resolves', async () => {
+    it('close settles promptly, twice, and leaves nothing holding the process open', async () => {
+      const baseline = liveHandles();
       const other = await open();
       await other.state.start(randomUUID(), randomUUID(), LONG);
-      await other.state.close();
+      await within(other.state.close(), 2000, 'close');
+      await within(other.state.close(), 2000, 'a second close');
       await other.close();
+      await assertNoHandleLeft(baseline);
     });
   });
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server.js';
+import { unmet } from '../support/required.js';
 
 /**
  * The Swagger UI at /docs in Debian's headless Chromium: under its own CSP every script, style and the
@@ -13,7 +14,7 @@ import { startServer, type TestServer } from '../support/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const results = fileURLToPath(new URL('../../test-results/', import.meta.url));
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+const skip = unmet(!existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install -y chromium)`);
 
 describe('Swagger UI at /docs in headless Chromium', { skip }, () => {
   let server: TestServer;

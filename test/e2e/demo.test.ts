@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type TestServer } from '../support/server.js';
+import { unmet } from '../support/required.js';
 
 /**
  * The demo chat page (demo/, served at /) in Debian's headless Chromium, driven by playwright-core: two
@@ -15,7 +16,7 @@ import { startServer, type TestServer } from '../support/server.js';
 const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOT = `${repoRoot}test-results/demo.png`;
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+const skip = unmet(!existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install -y chromium)`);
 
 describe('demo chat page in headless Chromium', { skip }, () => {
   let server: TestServer;

@@ -12,6 +12,7 @@ import {
 } from '../support/fuzz-auth.js';
 import { startFuzzChat, type ChatModel } from '../support/fuzz-model.js';
 import * as F from '../support/fuzz.js';
+import { loneSurrogates, validUnicode } from '../support/fuzz-unicode.js';
 import { http, registerUser, type Registered } from '../support/http.js';
 import type { TestServer } from '../support/server.js';
 
@@ -96,7 +97,7 @@ describe('REST fuzzing', { timeout: 180_000 }, () => {
 
   it('POST /api/auth/login: 200 only for the right password; 4xx JSON otherwise', async () => {
     const body = loginBody(model);
-    // NUL in email / username is left to the todo test below (PostgreSQL answers 500).
+    // NUL in email / username has its own test below.
     const clean = bodyOf(body).filter((sent) => {
       const view = bodyView(sent);
       return !(
@@ -184,7 +185,7 @@ describe('REST fuzzing', { timeout: 180_000 }, () => {
   });
 
   it('GET /api/users: a page of the directory, or 4xx JSON', async () => {
-    // NUL in q is left to the todo test below (documented as refused; SQLite lists, PostgreSQL answers 500).
+    // NUL in q has its own test below (documented as refused).
     const query = queryOf(['q', 'page', 'limit']).filter((q) => !Object.values(q.view).flat().some(hasNul));
     await fuzz(fc.tuple(query, authOf(fuzzer.token)), 700, async ([q, auth]) => {
       const verdict = F.all(q.exact ? usersVerdict(q.view) : 'either', auth.valid ? 'accept' : 'reject');
@@ -217,8 +218,8 @@ describe('REST fuzzing', { timeout: 180_000 }, () => {
     console.log(`REST fuzz (seed ${F.FUZZ_SEED}): ${total} requests; accepted/sent: ${rows}`);
   });
 
-  // Known src bugs (reported). On PostgreSQL a NUL in the login email or username, or in `q`, reaches the
-  // database and fails there (500); `q` with NUL is documented as refused, yet SQLite lists users.
+  // A NUL in the login email or username, or in `q`, must be refused before it reaches the database
+  // (PostgreSQL text cannot hold it).
   const nul = fc
     .tuple(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }))
     .map(([a, b]) => `${a}\0${b}`);
@@ -251,23 +252,50 @@ describe('REST fuzzing', { timeout: 180_000 }, () => {
     });
   });
 
-  // Lone surrogates in a name are answered as given but stored as U+FFFD (as for message content).
-  it('stores a registered name exactly as answered, or refuses it', async () => {
-    await fuzz(F.loneSurrogates, 5, async (name) => {
-      const res = await request(server.url, 'POST', '/api/auth/register', {
-        contentType: 'application/json',
-        body: JSON.stringify({
-          name: `n ${name}`,
-          username: `ls_${Math.random().toString(36).slice(2, 10)}`,
-          email: `${Math.random().toString(36).slice(2, 10)}@example.test`,
-          password: 'long enough',
-        }),
-      });
-      if (res.status !== 201) return;
+  const registerNamed = (name: string) =>
+    request(server.url, 'POST', '/api/auth/register', {
+      contentType: 'application/json',
+      body: JSON.stringify({
+        name,
+        username: `uc_${Math.random().toString(36).slice(2, 10)}`,
+        email: `${Math.random().toString(36).slice(2, 10)}@example.test`,
+        password: 'long enough',
+      }),
+    });
+
+  it('stores a registered valid-Unicode name exactly as sent (trimmed) and answered', async () => {
+    let checked = 0;
+    const names = validUnicode.filter((s) => Array.from(s).length <= 90);
+    await fuzz(names, 30, async (text) => {
+      const name = `n ${text}`;
+      const res = await registerNamed(name);
+      assert.equal(
+        res.status,
+        201,
+        `valid Unicode name refused: ${JSON.stringify(name)} → ${JSON.stringify(res.body)}`,
+      );
+      assert.equal(res.body.user.name, name.trim());
       const stored = await http(server.url, 'GET', `/api/users/${res.body.user._id}`, {
         token: fuzzer.token,
       });
-      assert.equal(stored.body.user.name, res.body.user.name);
+      assert.equal(stored.status, 200);
+      assert.equal(stored.body.user.name, name.trim());
+      model.addUser({ ...res.body, password: 'long enough' });
+      checked += 1;
     });
+    assert.ok(checked > 0, 'the property ran');
+  });
+
+  it('refuses a name with a lone surrogate: "name must be valid Unicode text (no lone surrogates)"', async () => {
+    let refused = 0;
+    await fuzz(loneSurrogates, 10, async (text) => {
+      const res = await registerNamed(`n ${text}`);
+      assert.deepEqual(
+        { status: res.status, body: res.body },
+        { status: 400, body: { message: 'name must be valid Unicode text (no lone surrogates)' } },
+      );
+      refused += 1;
+    });
+    assert.ok(refused > 0, 'the property ran');
   });
 });

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { startFuzzChat, type ChatModel } from '../support/fuzz-model.js';
 import * as F from '../support/fuzz.js';
+import { loneSurrogates, twinOf, validUnicode } from '../support/fuzz-unicode.js';
 import { http, type Registered } from '../support/http.js';
 import type { TestServer } from '../support/server.js';
 import { connectClient, sleep, type TestClient } from '../support/socket.js';
@@ -236,33 +237,74 @@ describe('socket fuzzing', { timeout: 180_000 }, () => {
     console.log(`socket fuzz (seed ${F.FUZZ_SEED}): ${total} emits; accepted/emitted: ${rows}`);
   });
 
-  // Known src bug (reported): lone surrogates are acknowledged as sent but stored as U+FFFD (SQLite: one
-  // per byte; PostgreSQL: one per surrogate), and on PostgreSQL two different clientMessageIds that differ
-  // only in a lone surrogate collide: the second send is answered with the first message and not stored.
-  it('stores lone-surrogate text exactly as acknowledged, or refuses it', async () => {
+  it('stores valid Unicode text exactly as acknowledged, and two ids one code point apart as two', async () => {
     const socket = sockets.fuzzer as TestClient;
     let run = 0;
+    let checked = 0;
+    const clientId = validUnicode.filter((s) => s.length <= 100);
     await fc.assert(
-      fc.asyncProperty(F.loneSurrogates, F.loneSurrogates, async (content, clientId) => {
+      fc.asyncProperty(validUnicode, clientId, async (content, id) => {
         run += 1;
-        // The second clientMessageId differs from the first only in its lone surrogate.
-        const twin = clientId.replace(/[\ud800-\udfff]/, (c) => String.fromCharCode(c.charCodeAt(0) ^ 1));
-        const sends = [clientId, twin].map((id, i) => ({
+        // The second clientMessageId differs from the first in one code point; the `|` keeps a trailing
+        // space or separator from being trimmed away.
+        const sends = [id, twinOf(id)].map((cid, i) => ({
           receiverId: bob.user._id,
           content: `${run}${'ab'[i]} ${content}`,
-          clientMessageId: `${run}:${id}`,
+          clientMessageId: `${run}:${cid}|`,
         }));
+        const seen = new Set<string>();
         for (const payload of sends) {
           const ack = await socket.ack('send_message', payload);
-          if (!ack.success) continue;
+          assert.equal(
+            ack.success,
+            true,
+            `valid Unicode refused: ${JSON.stringify(payload)} → ${ack.message}`,
+          );
           assert.equal(ack.message.content, payload.content.trim());
           const res = await http(server.url, 'GET', `/api/messages/${bob.user._id}?limit=1`, {
             token: fuzzer.token,
           });
           assert.deepEqual(res.body.messages[0], ack.message, 'stored as acknowledged, and a new message');
+          seen.add(ack.message._id);
+          // The receiver's copy carries the same text.
+          const copy = await (sockets.bob as TestClient).next(
+            'receive_message',
+            (m) => m._id === ack.message._id,
+          );
+          assert.equal(copy.content, ack.message.content);
+          model.sent(payload, ack.message);
         }
+        assert.equal(seen.size, 2, 'two clientMessageIds one code point apart are two messages');
+        checked += 1;
+      }),
+      F.fuzzOptions(30),
+    );
+    assert.ok(checked > 0 && checked === run, `checked ${checked} of ${run} generated cases`);
+  });
+
+  it('refuses text with a lone surrogate in content or clientMessageId, and stores nothing', async () => {
+    const socket = sockets.fuzzer as TestClient;
+    let refused = 0;
+    const latest = async () =>
+      (await http(server.url, 'GET', `/api/messages/${bob.user._id}?limit=1`, { token: fuzzer.token })).body
+        .messages[0]?._id;
+    const before = await latest();
+    await fc.assert(
+      fc.asyncProperty(loneSurrogates, fc.boolean(), async (text, inContent) => {
+        const payload = inContent
+          ? { receiverId: bob.user._id, content: `x ${text}` }
+          : { receiverId: bob.user._id, content: 'x', clientMessageId: `c ${text}` };
+        const field = inContent ? 'content' : 'clientMessageId';
+        const ack = await socket.ack('send_message', payload);
+        assert.deepEqual(ack, {
+          success: false,
+          message: `${field} must be valid Unicode text (no lone surrogates)`,
+        });
+        refused += 1;
       }),
       F.fuzzOptions(20),
     );
+    assert.ok(refused > 0, 'the property ran');
+    assert.equal(await latest(), before, 'nothing was stored');
   });
 });

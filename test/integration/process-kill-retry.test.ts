@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registerUser, type Registered } from '../support/http.js';
-import { RetryingSender, checkStored } from '../support/retrying-sender.js';
+import { RetryingSender, checkStored, waitStored } from '../support/retrying-sender.js';
 import { scaleOutSkip } from '../support/services.js';
 import { connectClient, sleep } from '../support/socket.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { startCluster, withOutput, type Cluster, type ClusterNode } from './cluster-support.js';
 
 /**
  * Three Parley processes on PostgreSQL + Redis under steady sending; one is SIGKILLed mid-load. Its
  * clients reconnect to a survivor and re-send every message not yet acked, with the same clientMessageId.
- * PostgreSQL must then hold every message exactly once, and every message must end up acked.
+ * PostgreSQL must then hold every message exactly once, and every message must end up acked. The case the
+ * unique index exists for is made to happen: the victim's replies are held back by a proxy while it stores
+ * a burst, so those messages are stored but never acked, and their retries are answered from storage.
  */
 
 const SENDERS_PER_PROCESS = 2;
@@ -21,28 +24,36 @@ describe('a process killed while its clients send', { skip: await scaleOutSkip()
   let cluster: Cluster;
   let nodes: ClusterNode[];
   const senders: RetryingSender[] = [];
+  /** In front of the victim, so that its replies can be held back while it keeps storing. */
+  let proxy: TcpProxy;
 
-  /** A socket on `preferred`, or on the next process that still accepts one. */
-  const connectFrom = (preferred: number) => async (token: string) => {
+  /** A socket on the first of `urls()` that accepts one. */
+  const connectVia = (urls: () => string[]) => async (token: string) => {
     let lastError: unknown = new Error('no process left');
-    for (let i = 0; i < nodes.length; i++) {
-      const node = nodes[(preferred + i) % nodes.length]!;
-      if (!node.alive) continue;
+    for (const url of urls()) {
       try {
-        return await connectClient(node.url, token);
+        return await connectClient(url, token);
       } catch (err) {
         lastError = err;
       }
     }
     throw lastError;
   };
+  /** `preferred` first, then the other processes still alive. */
+  const aliveFrom = (preferred: number) => () =>
+    nodes
+      .map((_, i) => nodes[(preferred + i) % nodes.length]!)
+      .filter((n) => n.alive)
+      .map((n) => n.url);
 
   before(async () => {
     cluster = await startCluster(3, { RATE_LIMITS: 'off' });
     nodes = cluster.nodes;
+    proxy = await TcpProxy.start(nodes[2]!.port);
   });
   after(async () => {
     for (const sender of senders) sender.close();
+    await proxy?.close();
     await cluster?.stop();
   });
 
@@ -51,6 +62,7 @@ describe('a process killed while its clients send', { skip: await scaleOutSkip()
       const users: Registered[] = [];
       for (let i = 0; i < nodes.length * SENDERS_PER_PROCESS; i++)
         users.push(await registerUser(nodes[i % nodes.length]!.url, { name: `Sender ${i}` }));
+      const proxyUrl = `http://127.0.0.1:${proxy.port}`;
       users.forEach((user, i) => {
         const partner = users[(i + 1) % users.length]!;
         senders.push(
@@ -59,7 +71,11 @@ describe('a process killed while its clients send', { skip: await scaleOutSkip()
             token: user.token,
             senderId: user.user._id,
             receiverId: partner.user._id,
-            connect: connectFrom(i % nodes.length),
+            // The victim's clients reach it through the proxy; once it is dead, a survivor.
+            connect:
+              i % nodes.length === 2
+                ? connectVia(() => [...(nodes[2]!.alive ? [proxyUrl] : []), ...aliveFrom(0)()])
+                : connectVia(aliveFrom(i % nodes.length)),
             intervalMs: 30,
             window: 3,
           }),
@@ -73,22 +89,15 @@ describe('a process killed while its clients send', { skip: await scaleOutSkip()
 
       for (const sender of senders) sender.start();
       await sleep(LOAD_BEFORE_KILL_MS);
-      // A burst on the victim's clients, and the victim killed as soon as the first of it is acked: the
-      // rest is in flight, maybe some of it stored already (then only the ack is lost with the process).
-      let inFlightAtKill = -1;
-      const killedAt = await new Promise<number>((resolve) => {
-        const burst = new Set<string>();
-        for (const sender of victims) {
-          sender.stopGenerating();
-          sender.onAck = (cmid) => {
-            if (!burst.has(cmid) || inFlightAtKill >= 0) return;
-            inFlightAtKill = victims.reduce((n, s) => n + s.pending.size, 0);
-            victim.kill('SIGKILL');
-            resolve(Date.now());
-          };
-        }
-        for (const sender of victims) for (const cmid of sender.burst(BURST)) burst.add(cmid);
-      });
+      // The victim's replies are held back, a burst is sent to it, and once it has stored all of the burst
+      // it is killed: every one of those messages is stored, yet its ack is lost with the process.
+      for (const sender of victims) sender.stopGenerating();
+      proxy.holdReplies();
+      const burst = victims.flatMap((sender) => sender.burst(BURST));
+      const storedAtKill = await waitStored(cluster.databaseUrl, burst, 10_000);
+      const inFlightAtKill = victims.reduce((n, s) => n + s.pending.size, 0);
+      victim.kill('SIGKILL');
+      const killedAt = Date.now();
       for (const sender of victims) sender.start();
       assert.equal(await victim.exited, 'SIGKILL');
       await sleep(LOAD_AFTER_KILL_MS);
@@ -136,6 +145,11 @@ describe('a process killed while its clients send', { skip: await scaleOutSkip()
       assert.equal(check.duplicates, 0, 'no clientMessageId is stored twice');
       assert.deepEqual(check.lost, [], 'every acked message is stored, under the id its ack named');
       assert.deepEqual(check.unconfirmed, [], 'nothing is stored that was never acked');
+      assert.equal(storedAtKill, burst.length, 'the victim stored the whole burst before it was killed');
+      assert.ok(
+        storedButUnacked >= burst.length,
+        `every burst message was stored but unacked, and answered from storage on a retry (${storedButUnacked})`,
+      );
       assert.equal(figures.acked, figures.created, 'every created message is acked');
       assert.equal(check.stored, figures.created, 'one row per message');
       for (const sender of senders) assert.deepEqual(sender.conflicts, [], `${sender.name}: acks agree`);

@@ -26,10 +26,13 @@ const refused = async (url: string, options: ConstructorParameters<typeof TestCl
 describe('socket handshake authentication', () => {
   let server: TestServer;
   let alice: Registered;
+  let bob: Registered;
+  const aliceWire = () => ({ _id: alice.user._id, name: 'Alice Example', username: alice.user.username });
 
   before(async () => {
     server = await startServer();
     alice = await registerUser(server.url, { name: 'Alice Example' });
+    bob = await registerUser(server.url, { name: 'Bob Example' });
   });
   after(() => server.close());
 
@@ -46,6 +49,7 @@ describe('socket handshake authentication', () => {
   it('accepts a `Bearer ` prefix in auth.token', async () => {
     const client = await connectClient(server.url, `Bearer ${alice.token}`);
     assert.equal(client.socket.connected, true);
+    assert.deepEqual(client.all('connection'), [{ success: true, user: aliceWire() }]);
     client.close();
   });
 
@@ -55,7 +59,7 @@ describe('socket handshake authentication', () => {
       extraHeaders: { Authorization: `Bearer ${alice.token}` },
     });
     await client.connected();
-    assert.equal((await client.next('connection')).user._id, alice.user._id);
+    assert.deepEqual(await client.next('connection'), { success: true, user: aliceWire() });
     client.close();
   });
 
@@ -85,6 +89,10 @@ describe('socket handshake authentication', () => {
   it('accepts tokens from other systems that carry the id as userId, id or _id', async () => {
     for (const claim of ['userId', 'id', '_id']) {
       const client = await connectClient(server.url, await sign({ [claim]: alice.user._id }));
+      assert.deepEqual(client.all('connection'), [{ success: true, user: aliceWire() }], claim);
+      // The socket acts as that user: what it sends comes from Alice.
+      const sent = await client.ack('send_message', { receiverId: bob.user._id, content: `via ${claim}` });
+      assert.equal(sent.message.senderId, alice.user._id, claim);
       client.close();
     }
   });

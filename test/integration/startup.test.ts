@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,17 +23,6 @@ const SETTINGS = [
   'REDIS_URL',
   'NODE_TEST_CONTEXT',
 ];
-
-/** A free TCP port on loopback: listen on 0, note the port, close. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject()));
-    });
-  });
 
 interface Child {
   proc: ChildProcess;
@@ -95,6 +83,24 @@ async function healthy(child: Child, url: string): Promise<void> {
   assert.fail(`Parley did not become healthy (exited: ${gone})\n${child.stdout()}\n${child.stderr()}`);
 }
 
+/** The address from the child's "Parley is listening" log line, once it has printed it. */
+async function listeningUrl(child: Child): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && child.proc.exitCode === null) {
+    // Complete lines only: the last one may still be arriving.
+    const line = child
+      .stdout()
+      .split('\n')
+      .slice(0, -1)
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; address?: string })
+      .find((l) => l.msg === 'Parley is listening');
+    if (line?.address) return line.address;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return assert.fail(`no "Parley is listening" line\n${child.stdout()}\n${child.stderr()}`);
+}
+
 const logLines = (child: Child) =>
   child
     .stdout()
@@ -127,10 +133,11 @@ describe('process startup (real entry point)', () => {
   });
 
   const run = async () => {
-    const port = await freePort();
-    const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    // Port 0: the process picks a free port itself and logs the address, so no port is found here,
+    // released, and raced for by someone else before the child binds it.
+    const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     const child = spawnParley(env);
-    const url = `http://127.0.0.1:${port}`;
+    const url = await listeningUrl(child);
     await healthy(child, url);
     return { child, url };
   };

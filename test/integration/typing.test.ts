@@ -168,10 +168,20 @@ describe('typing indicators expire on the server (TYPING_TIMEOUT_MS=300)', () =>
   it('postpones the expiry on a repeated typing_start', async () => {
     const alice = await w.tab(w.alice);
     const bob = await w.tab(w.bob);
+    const started = Date.now();
     await alice.ack('typing_start', { receiverId: w.bob.user._id });
-    await sleep(200);
+    await sleep(150);
     const renewed = Date.now();
     await alice.ack('typing_start', { receiverId: w.bob.user._id });
+    // The scenario needs the renewal to land before the first start's timeout; say so if it did not,
+    // rather than pass without having tested it.
+    const landed = Date.now() - started;
+    assert.ok(landed < 250, `renewal acknowledged ${landed} ms after the start: too late to tell`);
+    assert.deepEqual(
+      bob.all<Indicator>('typing_indicator').filter(from(w.alice.user._id, false)),
+      [],
+      'not ended before the renewal',
+    );
 
     const ended = await bob.next('typing_indicator', from(w.alice.user._id, false), 3000);
     const elapsed = Date.now() - renewed;

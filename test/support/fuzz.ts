@@ -286,12 +286,3 @@ export const fuzzReporter = <Ts>(details: fc.RunDetails<Ts>) => {
 /** `good` five times out of six, otherwise one of `bad`. */
 export const mostly = (good: fc.Arbitrary<unknown>, ...bad: fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown> =>
   fc.oneof({ weight: 5 * bad.length, arbitrary: good }, ...bad);
-
-/** Strings with lone UTF-16 surrogates (not well-formed Unicode), around ordinary text. */
-export const loneSurrogates = fc
-  .tuple(
-    fc.string({ maxLength: 4 }),
-    fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
-    fc.string({ maxLength: 4 }),
-  )
-  .map(([a, lone, b]) => `${a}${lone}${b}`);

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { unmet } from './required.js';
 
 /**
  * A private `redis-server` for fault tests: on its own free port, without persistence, so a suite can
@@ -15,7 +16,7 @@ export function redisServerSkip(): string | false {
   const probe = spawnSync(BINARY, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     const why = probe.error?.message ?? `exit ${probe.status}`;
-    return `${BINARY} cannot be run (${why}); install Redis or set TEST_REDIS_SERVER`;
+    return unmet(`${BINARY} cannot be run (${why}); install Redis or set TEST_REDIS_SERVER`);
   }
   return false;
 }

@@ -231,3 +231,23 @@ export async function checkStored(databaseUrl: string, senders: RetryingSender[]
   for (const ids of byKey.values()) if (ids.length > 1) result.duplicates += ids.length - 1;
   return result;
 }
+
+/** Polls until every one of `cmids` is stored (or `timeoutMs` passes); resolves how many are. */
+export async function waitStored(databaseUrl: string, cmids: string[], timeoutMs: number): Promise<number> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await db.query<{ n: number }>(
+        'select count(distinct client_message_id)::int as n from messages where client_message_id = any($1)',
+        [cmids],
+      );
+      const n = rows[0]?.n ?? 0;
+      if (n === cmids.length || Date.now() > deadline) return n;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await db.end();
+  }
+}

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createClient } from 'redis';
+import { unmet } from './required.js';
 
 /**
  * The PostgreSQL and Redis that scale-out tests use, and per-run isolation: a fresh schema per database
  * user of a test, a fresh key prefix per Redis user. Suites that need them skip, naming the reason, when
- * they do not answer.
+ * they do not answer — or fail, under CI (see required.ts).
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -47,17 +48,17 @@ let redisProbe: Promise<string | undefined> | undefined;
 
 /** Why PostgreSQL tests must skip, or `false` when PostgreSQL answers. Use as `describe(name, { skip })`. */
 export async function postgresSkip(): Promise<string | false> {
-  return (await (postgresProbe ??= probePostgres())) ?? false;
+  return unmet(await (postgresProbe ??= probePostgres()));
 }
 
 export async function redisSkip(): Promise<string | false> {
-  return (await (redisProbe ??= probeRedis())) ?? false;
+  return unmet(await (redisProbe ??= probeRedis()));
 }
 
 /** Why a suite needing both must skip, or `false`. */
 export async function scaleOutSkip(): Promise<string | false> {
-  const reasons = [await postgresSkip(), await redisSkip()].filter(Boolean);
-  return reasons.length > 0 ? reasons.join('; ') : false;
+  const reasons = [await (postgresProbe ??= probePostgres()), await (redisProbe ??= probeRedis())];
+  return unmet(reasons.filter(Boolean).join('; '));
 }
 
 export interface TestSchema {

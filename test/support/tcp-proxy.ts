@@ -15,6 +15,7 @@ interface Link {
  * A TCP proxy on 127.0.0.1 in front of a real server (PostgreSQL in the fault tests), to fail the network
  * between Parley and it for real:
  * - `cut()` closes every connection and refuses new ones (accepted, then closed at once) until `restore()`;
+ * - `holdReplies()` keeps every reply of the open connections, as a reply-side hold on all of them;
  * - `holdAt(marker, 'request')` stops the first connection whose client→server bytes contain `marker`
  *   before those bytes reach the server; `'reply'` forwards them but keeps every server→client byte of
  *   that connection from then on. Either way the connection stays stuck until `cut()`, which drops what
@@ -74,6 +75,14 @@ export class TcpProxy {
       };
       this.trap = { marker: Buffer.from(marker), hold, fired };
     });
+  }
+
+  /**
+   * Keeps every server→client byte of the connections open now from their clients (requests still go
+   * through): replies are lost once `cut()` drops them, or the server behind dies.
+   */
+  holdReplies(): void {
+    for (const link of this.links) link.holding.down = true;
   }
 
   /** Closes every connection (dropping anything held) and refuses new ones until `restore`. */

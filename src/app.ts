@@ -127,7 +127,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     onlineUsers: async () => (await realtime.presence.onlineUserIds()).length,
   });
   const notifier = new SocketNotifier(io);
-  const users = new UserService(store);
+  const users = new UserService(store, undefined, limits);
   const typing = new TypingService({
     state: realtime.typingState,
     users,

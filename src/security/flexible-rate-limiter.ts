@@ -16,6 +16,8 @@ const WHAT: Record<LimitedAction, string> = {
   read: 'read receipts',
   loginAccount: 'failed login attempts',
   loginIp: 'failed login attempts',
+  query: 'requests',
+  handshakeFailure: 'failed connection attempts',
 };
 
 /**

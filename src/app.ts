@@ -34,6 +34,7 @@ import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
+import { ConnectionGuard } from './transport/socket/connection-guard.js';
 
 /**
  * Where Parley serves. By default it creates its own Fastify server. Library mode attaches it to the
@@ -105,7 +106,13 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   const { dialect, where, applied } = await openStorage(config, logger);
   logger.info({ storage: dialect.name, where, migrationsApplied: applied }, 'storage ready');
   const store = new KyselyStore(dialect);
+  const connections = new ConnectionGuard({
+    maxPerIp: config.maxConnectionsPerIp,
+    trustProxy: config.trustProxy,
+    logger,
+  });
   const io = createSocketServer(fastify.server, {
+    allowRequest: connections.allowRequest,
     corsOrigins: config.corsOrigins,
     maxHttpBufferSize: config.socketMaxPayloadBytes,
     ...(config.adminUi ? { adminUi: config.adminUi } : {}),
@@ -178,6 +185,8 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   const sockets = attachSocketHandlers(io, services, logger, {
     maxSocketsPerUser: config.maxSocketsPerUser,
     metrics,
+    maxInflight: config.socketMaxInflight,
+    guard: { connections, limits },
   });
   typing.start();
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));

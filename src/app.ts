@@ -85,6 +85,19 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   };
+  // Parley's own server only (a host's keeps its settings): a request must arrive whole within
+  // `requestTimeout` (else 408, so slow bodies cannot hold connections), and a connection idle for
+  // `connectionTimeout` is closed. Node looks for late requests every `connectionsCheckingInterval` (30 s
+  // by default); a quarter of the timeout keeps the cut-off close to it. WebSockets are not affected (ws
+  // clears the idle timeout on upgrade); the idle timeout is validated to exceed Socket.IO's 25 s poll.
+  const timeouts = {
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionTimeout: config.httpConnectionTimeoutMs,
+    http: {
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.httpRequestTimeoutMs / 4)),
+    },
+  };
   const fastify: FastifyInstance =
     options.fastify ??
     (shared
@@ -93,7 +106,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
           serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
             shareServer(shared, handler),
         })
-      : Fastify(own));
+      : Fastify({ ...own, ...timeouts }));
   const logger: Logger = fastify.log;
 
   const secret = jwtSecretOf(config, (file) =>

@@ -36,6 +36,7 @@ import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
+import { ConnectionGuard } from './transport/socket/connection-guard.js';
 
 /** A client's request id when it is short and plain (letters, digits, `_.:-`; at most 128). */
 const saneRequestId = (id: unknown): string | undefined =>
@@ -91,6 +92,19 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     requestIdHeader: false as const,
     genReqId: (request: IncomingMessage) => saneRequestId(request.headers['x-request-id']) ?? randomUUID(),
   };
+  // Parley's own server only (a host's keeps its settings): a request must arrive whole within
+  // `requestTimeout` (else 408, so slow bodies cannot hold connections), and a connection idle for
+  // `connectionTimeout` is closed. Node looks for late requests every `connectionsCheckingInterval` (30 s
+  // by default); a quarter of the timeout keeps the cut-off close to it. WebSockets are not affected (ws
+  // clears the idle timeout on upgrade); the idle timeout is validated to exceed Socket.IO's 25 s poll.
+  const timeouts = {
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionTimeout: config.httpConnectionTimeoutMs,
+    http: {
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.httpRequestTimeoutMs / 4)),
+    },
+  };
   const fastify: FastifyInstance =
     options.fastify ??
     (shared
@@ -99,7 +113,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
           serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
             shareServer(shared, handler),
         })
-      : Fastify(own));
+      : Fastify({ ...own, ...timeouts }));
   const logger: Logger = fastify.log;
 
   const secret = jwtSecretOf(config, (file) =>
@@ -112,7 +126,13 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   const { dialect, where, applied } = await openStorage(config, logger);
   logger.info({ storage: dialect.name, where, migrationsApplied: applied }, 'storage ready');
   const store = new KyselyStore(dialect);
+  const connections = new ConnectionGuard({
+    maxPerIp: config.maxConnectionsPerIp,
+    trustProxy: trustFunction(config.trustProxy),
+    logger,
+  });
   const io = createSocketServer(fastify.server, {
+    allowRequest: connections.allowRequest,
     corsOrigins: config.corsOrigins,
     maxHttpBufferSize: config.socketMaxPayloadBytes,
     ...(config.adminUi ? { adminUi: config.adminUi } : {}),
@@ -134,7 +154,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     onlineUsers: async () => (await realtime.presence.onlineUserIds()).length,
   });
   const notifier = new SocketNotifier(io);
-  const users = new UserService(store);
+  const users = new UserService(store, undefined, limits);
   const typing = new TypingService({
     state: realtime.typingState,
     users,
@@ -187,6 +207,8 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   const sockets = attachSocketHandlers(io, services, logger, {
     maxSocketsPerUser: config.maxSocketsPerUser,
     metrics,
+    maxInflight: config.socketMaxInflight,
+    guard: { connections, limits },
   });
   typing.start();
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));

@@ -169,6 +169,18 @@ const schema = z
       .default('customer')
       .transform((v) => Object.freeze(v.split(',').map((r) => r.trim()))),
     MAX_PENDING_PASSWORD_HASHES: int('MAX_PENDING_PASSWORD_HASHES', 1, 10_000).default(16),
+    RATE_LIMIT_QUERY: rate('RATE_LIMIT_QUERY', '600/60s'),
+    RATE_LIMIT_HANDSHAKE_FAILURES: rate('RATE_LIMIT_HANDSHAKE_FAILURES', '100/60s'),
+    MAX_CONNECTIONS_PER_IP: z
+      .string()
+      .trim()
+      .transform((v) => (v === 'off' ? '0' : v))
+      .pipe(int('MAX_CONNECTIONS_PER_IP', 0, 10_000_000))
+      .default(1000),
+    SOCKET_MAX_INFLIGHT: int('SOCKET_MAX_INFLIGHT', 1, 100_000).default(64),
+    HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 1000, 3_600_000).default(30_000),
+    // Above Socket.IO's 25 s long-polling hold, so an idle polling client is never cut off.
+    HTTP_CONNECTION_TIMEOUT_MS: int('HTTP_CONNECTION_TIMEOUT_MS', 30_000, 3_600_000).default(60_000),
     TRUST_PROXY: trustProxy,
     ADMIN_UI_USERNAME: z.string().trim().min(1).max(64, 'ADMIN_UI_USERNAME is too long').optional(),
     ADMIN_UI_PASSWORD_HASH: z
@@ -231,6 +243,13 @@ export interface Config {
   maxPendingPasswordHashes: number;
   /** Most sockets one user may hold open on one process; more are refused at the handshake. */
   maxSocketsPerUser: number;
+  /** Most engine.io sessions one client IP may hold open on one process; unset means no cap. */
+  maxConnectionsPerIp?: number;
+  /** Most event handlers of one socket running at once; a socket sending more is disconnected. */
+  socketMaxInflight: number;
+  /** Own HTTP server: time to receive a whole request, and socket idle time, before it is cut off. */
+  httpRequestTimeoutMs: number;
+  httpConnectionTimeoutMs: number;
   /** When set, tokens are issued with this `iss`/`aud` and only tokens carrying them are accepted. */
   jwtIssuer?: string;
   jwtAudience?: string;
@@ -274,6 +293,10 @@ export interface RateLimits {
   registerIp?: readonly Rate[];
   /** Registration attempts across all clients. */
   register?: readonly Rate[];
+  /** Reads (history, sync, unread count, user search; socket and REST together), per user. */
+  query?: readonly Rate[];
+  /** Failed Socket.IO handshakes (refused authentication) per client IP; past it, handshakes are refused. */
+  handshakeFailure?: readonly Rate[];
 }
 
 const windows = (...rates: Array<Rate | undefined>): readonly Rate[] =>
@@ -315,10 +338,16 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
             loginIp: windows(e.RATE_LIMIT_LOGIN_IP),
             registerIp: windows(e.RATE_LIMIT_REGISTER_IP),
             register: windows(e.RATE_LIMIT_REGISTER),
+            query: windows(e.RATE_LIMIT_QUERY),
+            handshakeFailure: windows(e.RATE_LIMIT_HANDSHAKE_FAILURES),
           }
         : {},
     ),
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP || undefined,
+    socketMaxInflight: e.SOCKET_MAX_INFLIGHT,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    httpConnectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
     maxPendingPasswordHashes: e.MAX_PENDING_PASSWORD_HASHES,
     registrationRoles: e.REGISTRATION_ROLES,

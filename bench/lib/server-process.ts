@@ -113,7 +113,7 @@ async function launch(kind: string, args: string[], env: Record<string, string>,
 
 /**
  * Starts Parley from `dist/` with a fresh DATA_DIR (or the given one), logging at `warn`, without rate
- * limits.
+ * limits or a per-IP connection cap.
  * `env` adds or overrides settings (DATABASE_URL, REDIS_URL, PRESENCE_SCOPE, …); `nodeArgs` adds node
  * flags before the script (e.g. `--expose-gc`).
  */
@@ -126,7 +126,15 @@ export async function startParley(
     'parley',
     [...nodeFlags(), ...(options.nodeArgs ?? []), 'dist/main.js'],
     // Rate limits off: the load generators are one user sending as fast as it can, which is what they stop.
-    { DATA_DIR: dataDir, JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', RATE_LIMITS: 'off', ...options.env },
+    // No per-IP session cap: the load workers open thousands of sockets from a handful of loopback addresses.
+    {
+      DATA_DIR: dataDir,
+      JWT_SECRET: BENCH_SECRET,
+      LOG_LEVEL: 'warn',
+      RATE_LIMITS: 'off',
+      MAX_CONNECTIONS_PER_IP: 'off',
+      ...options.env,
+    },
     dataDir,
   );
   const stop = handle.stop;

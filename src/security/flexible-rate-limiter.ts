@@ -19,6 +19,8 @@ const WHAT: Record<LimitedAction, string> = {
   loginIp: 'failed login attempts',
   registerIp: 'registrations',
   register: 'registrations',
+  query: 'requests',
+  handshakeFailure: 'failed connection attempts',
 };
 
 /**
@@ -71,6 +73,15 @@ export class FlexibleRateLimiter implements RateLimiter {
     }
   }
 
+  async check(action: LimitedAction, key: string): Promise<void> {
+    for (const limiter of this.limiters.get(action) ?? []) {
+      const state = await limiter.get(key);
+      if (state && state.consumedPoints >= limiter.points) {
+        throw new RateLimitedError(WHAT[action], state.msBeforeNext);
+      }
+    }
+  }
+
   async reward(action: LimitedAction, key: string): Promise<void> {
     await Promise.all((this.limiters.get(action) ?? []).map((limiter) => limiter.reward(key, 1)));
   }
@@ -83,6 +94,7 @@ export class FlexibleRateLimiter implements RateLimiter {
 /** For code that needs a `RateLimiter` but no limits (tests of other parts, library use). */
 export const noRateLimits: RateLimiter = {
   consume: async () => undefined,
+  check: async () => undefined,
   reward: async () => undefined,
   reset: async () => undefined,
 };

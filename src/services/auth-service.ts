@@ -52,7 +52,7 @@ export class AuthService {
    * indexes still decide between concurrent registrations.
    */
   async register(input: RegisterInput, client: { ip?: string } = {}): Promise<AuthResult> {
-    const { store, users, tokens, passwords, clock, limits } = this.deps;
+    const { store, users, tokens, passwords, clock } = this.deps;
     await this.consumeAll([
       ['registerIp', client.ip ?? 'unknown'],
       ['register', 'all'],

@@ -144,7 +144,8 @@ export class MessagingService {
 
   /** Page 1 is the newest `limit` messages; each page is returned oldest first. */
   async history(user: User, input: Omit<HistoryInput, 'otherUserId'> & { otherUserId: string }) {
-    const { store, users, options } = this.deps;
+    const { store, users, options, limits } = this.deps;
+    await limits.consume('query', user.id);
     const other = await users.require(input.otherUserId);
     const page = input.page ?? 1;
     const limit = input.limit ?? options.defaultPageSize;
@@ -171,7 +172,8 @@ export class MessagingService {
    * the highest id received (live, from history or from sync) leaves no gap.
    */
   async sync(user: User, input: SyncInput): Promise<MissedMessagesPayload> {
-    const { store, users, options } = this.deps;
+    const { store, users, options, limits } = this.deps;
+    await limits.consume('query', user.id);
     const limit = input.limit ?? options.defaultPageSize;
     const rows = await store.messagesSince(user.id, input.lastMessageId, limit + 1);
     const page = rows.slice(0, limit);
@@ -193,6 +195,7 @@ export class MessagingService {
   }
 
   async unreadCount(user: User): Promise<UnreadCountPayload> {
+    await this.deps.limits.consume('query', user.id);
     return { count: await this.deps.store.countUnread(user.id) };
   }
 

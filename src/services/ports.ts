@@ -50,7 +50,16 @@ export interface Logger {
 
 /** What is rate limited, each with its own limit (see `RateLimits` in config). */
 export type LimitedAction =
-  'send' | 'typing' | 'read' | 'loginAccount' | 'loginAccountAllIps' | 'loginIp' | 'registerIp' | 'register';
+  | 'send'
+  | 'typing'
+  | 'read'
+  | 'loginAccount'
+  | 'loginAccountAllIps'
+  | 'loginIp'
+  | 'registerIp'
+  | 'register'
+  | 'query'
+  | 'handshakeFailure';
 
 /**
  * Counts actions per key (a user id, an account and IP, an IP) in fixed windows; an action may have
@@ -62,6 +71,8 @@ export type LimitedAction =
  */
 export interface RateLimiter {
   consume(action: LimitedAction, key: string): Promise<void>;
+  /** Rejects as `consume` would once the allowance is used up, without counting. */
+  check(action: LimitedAction, key: string): Promise<void>;
   reward(action: LimitedAction, key: string): Promise<void>;
   reset(action: LimitedAction, key: string): Promise<void>;
 }

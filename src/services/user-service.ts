@@ -5,6 +5,13 @@ import type { UsersQuery } from '../protocol/inputs.js';
 import type { WireUser } from '../protocol/outputs.js';
 import { toWireUser } from '../protocol/wire.js';
 import type { Store } from '../store/store.js';
+import type { RateLimiter } from './ports.js';
+
+/**
+ * How deep the directory can be paged (`page * limit`): an offset scan costs the rows it skips, so deeper
+ * pages are refused; a longer list is narrowed with `q` instead.
+ */
+export const MAX_SEARCH_DEPTH = 1000;
 
 /**
  * Reads users, with a cache of profiles: names, usernames and roles never change once registered, so
@@ -17,6 +24,8 @@ export class UserService {
   constructor(
     private readonly store: Store,
     cacheSize = 50_000,
+    /** Counts searches against the `query` limit; none when absent (the CLI). */
+    private readonly limits?: RateLimiter,
   ) {
     this.cache = new LRUCache({ max: cacheSize });
   }
@@ -81,6 +90,13 @@ export class UserService {
   }> {
     const page = query.page ?? 1;
     const limit = query.limit ?? 20;
+    if (page * limit > MAX_SEARCH_DEPTH) {
+      throw new AppError(
+        'VALIDATION',
+        `page * limit must be at most ${MAX_SEARCH_DEPTH}; narrow the search with q`,
+      );
+    }
+    await this.limits?.consume('query', viewer.id);
     const offset = (page - 1) * limit;
     const { users, total } = await this.store.searchUsers({
       query: query.q,

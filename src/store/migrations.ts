@@ -94,6 +94,16 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_users_by_name': {
+      async up(db: Kysely<unknown>) {
+        // The directory's order (`searchUsers`): pages are read in index order instead of sorting the table.
+        await db.schema
+          .createIndex('users_name_lower_id')
+          .on('users')
+          .expression(sql`lower(name), id`)
+          .execute();
+      },
+    },
   };
 }
 

@@ -25,6 +25,7 @@ describe('rate limits and the per-user connection cap', () => {
       RATE_LIMIT_LOGIN_ACCOUNT: '3/60s',
       RATE_LIMIT_LOGIN_IP: '5/60s',
       MAX_SOCKETS_PER_USER: '2',
+      RATE_LIMIT_QUERY: '4/60s',
     });
     [alice, bob] = [await registerUser(server.url), await registerUser(server.url)];
   });
@@ -83,6 +84,39 @@ describe('rate limits and the per-user connection cap', () => {
     });
     assert.equal(readRest.status, 429);
     assert.match(readRest.body.message, TOO_MANY('read receipts'));
+  });
+
+  it('refuses reads past the limit, on sockets and REST together, per user', async () => {
+    const [reader, other] = [await registerUser(server.url), await registerUser(server.url)];
+    const client = await connect(reader.token);
+    const get = (path: string, who = reader) => http(server.url, 'GET', path, { token: who.token });
+    // One of each read, over both transports: four, the limit.
+    assert.equal((await get('/api/messages/unread-count')).status, 200);
+    assert.deepEqual((await client.ack('sync', {})).messages, []);
+    assert.equal((await get('/api/users?limit=1')).status, 200);
+    assert.deepEqual((await client.ack('get_message_history', { otherUserId: other.user._id })).messages, []);
+
+    await expectRejected(client, 'get_unread_count', undefined, TOO_MANY('requests'));
+    await expectRejected(client, 'sync', {}, TOO_MANY('requests'));
+    await expectRejected(
+      client,
+      'get_message_history',
+      { otherUserId: other.user._id },
+      TOO_MANY('requests'),
+    );
+    for (const path of [
+      '/api/messages/unread-count',
+      '/api/messages/sync',
+      `/api/messages/${other.user._id}`,
+      '/api/users',
+    ]) {
+      const refused = await get(path);
+      assert.equal(refused.status, 429, path);
+      assert.match(refused.body.message, TOO_MANY('requests'));
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    }
+    // The limit is per user: the other user still reads.
+    assert.equal((await get('/api/messages/unread-count', other)).status, 200);
   });
 
   it('refuses typing events past the limit', async () => {

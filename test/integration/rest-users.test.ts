@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { http, registerUser, type Registered } from '../support/http.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer, testBackend, type TestServer } from '../support/server.js';
 import { connectClient } from '../support/socket.js';
 
 type Page = {
@@ -143,6 +143,38 @@ describe('REST users directory', () => {
       assert.equal(res.status, 400, `${query}: ${JSON.stringify(res.body)}`);
       assert.match(res.body.message, message, query);
     }
+  });
+
+  it('pages at most 1000 users deep (page × limit), answering 400 beyond', async () => {
+    assert.equal((await list('?page=50&limit=20')).pagination.page, 50);
+    assert.equal((await list('?page=10&limit=100')).pagination.page, 10);
+    for (const query of ['?page=51', '?page=11&limit=100', '?page=11&limit=500', '?page=1000000&limit=100']) {
+      const res = await http(server.url, 'GET', `/api/users${query}`, { token: me.token });
+      assert.equal(res.status, 400, `${query}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.message, 'page * limit must be at most 1000; narrow the search with q', query);
+    }
+  });
+
+  it('reads the directory in the order of an index, not by sorting the users table', async () => {
+    if (testBackend === 'scaled') {
+      const rows = await server.sql<{ indexdef: string }>(
+        "select indexdef from pg_indexes where tablename = 'users' and schemaname = current_schema()",
+      );
+      assert.ok(
+        rows.some((r) => /\(lower\(name\), id\)/.test(r.indexdef)),
+        JSON.stringify(rows.map((r) => r.indexdef)),
+      );
+      return;
+    }
+    // The shape of the directory query: filter, then order by lower(name), id, one page.
+    const plan = await server.sql<{ detail: string }>(
+      `explain query plan select id, name from users where id != ? and (lower(name) like ? or lower(username) like ?)
+       order by lower(name), id limit 20 offset 980`,
+      [me.user._id, '%a%', '%a%'],
+    );
+    const steps = plan.map((p) => p.detail).join('; ');
+    assert.doesNotMatch(steps, /TEMP B-TREE/, steps);
+    assert.match(steps, /USING INDEX/, steps);
   });
 
   it('GET /api/users/:id answers {user}, or 404 "User not found"', async () => {

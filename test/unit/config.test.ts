@@ -63,8 +63,14 @@ describe('loadConfig', () => {
           loginIp: [{ points: 100, durationSeconds: 3600 }],
           registerIp: [{ points: 100, durationSeconds: 3600 }],
           register: [{ points: 1000, durationSeconds: 3600 }],
+          query: [{ points: 600, durationSeconds: 60 }],
+          handshakeFailure: [{ points: 100, durationSeconds: 60 }],
         },
         maxSocketsPerUser: 50,
+        maxConnectionsPerIp: 1000,
+        socketMaxInflight: 64,
+        httpRequestTimeoutMs: 30_000,
+        httpConnectionTimeoutMs: 60_000,
         trustProxy: false,
         maxPendingPasswordHashes: 16,
         registrationRoles: ['customer'],
@@ -81,6 +87,8 @@ describe('loadConfig', () => {
       RATE_LIMIT_READ: '0',
       RATE_LIMIT_LOGIN_ACCOUNT: '3/1h',
       RATE_LIMIT_LOGIN_IP: '50/10m',
+      RATE_LIMIT_QUERY: '20/1m',
+      RATE_LIMIT_HANDSHAKE_FAILURES: 'off',
     });
     assert.deepEqual(config.rateLimits.send, [
       { points: 5, durationSeconds: 2 },
@@ -93,6 +101,8 @@ describe('loadConfig', () => {
     assert.deepEqual(loadConfig({ RATE_LIMIT_SEND_BURST: 'off' }).rateLimits.send, [
       { points: 300, durationSeconds: 60 },
     ]);
+    assert.deepEqual(config.rateLimits.query, [{ points: 20, durationSeconds: 60 }]);
+    assert.deepEqual(config.rateLimits.handshakeFailure, []);
     assert.deepEqual(loadConfig({ RATE_LIMITS: 'off', RATE_LIMIT_SEND: '1/1s' }).rateLimits, {});
     assert.match(problem({ RATE_LIMIT_SEND: 'fast' }), /RATE_LIMIT_SEND/);
     assert.match(problem({ RATE_LIMIT_TYPING: '0/10s' }), /RATE_LIMIT_TYPING/);
@@ -100,6 +110,27 @@ describe('loadConfig', () => {
     assert.match(problem({ JWT_REQUIRE_EXP: 'sometimes' }), /JWT_REQUIRE_EXP/);
     assert.match(problem({ MAX_SOCKETS_PER_USER: '0' }), /MAX_SOCKETS_PER_USER/);
     assert.equal(loadConfig({ JWT_REQUIRE_EXP: 'false' }).jwtRequireExp, false);
+  });
+
+  it('reads the connection and HTTP timeout settings, and names invalid ones', () => {
+    const config = loadConfig({
+      MAX_CONNECTIONS_PER_IP: '20',
+      SOCKET_MAX_INFLIGHT: '8',
+      HTTP_REQUEST_TIMEOUT_MS: '5000',
+      HTTP_CONNECTION_TIMEOUT_MS: '90000',
+    });
+    assert.equal(config.maxConnectionsPerIp, 20);
+    assert.equal(config.socketMaxInflight, 8);
+    assert.equal(config.httpRequestTimeoutMs, 5000);
+    assert.equal(config.httpConnectionTimeoutMs, 90_000);
+    assert.equal(loadConfig({ MAX_CONNECTIONS_PER_IP: 'off' }).maxConnectionsPerIp, undefined);
+    assert.equal(loadConfig({ MAX_CONNECTIONS_PER_IP: '0' }).maxConnectionsPerIp, undefined);
+    assert.match(problem({ MAX_CONNECTIONS_PER_IP: 'many' }), /MAX_CONNECTIONS_PER_IP/);
+    assert.match(problem({ SOCKET_MAX_INFLIGHT: '0' }), /SOCKET_MAX_INFLIGHT/);
+    assert.match(problem({ HTTP_REQUEST_TIMEOUT_MS: '10' }), /HTTP_REQUEST_TIMEOUT_MS/);
+    // Below Socket.IO's 25 s long-polling hold, idle polling clients would be cut off.
+    assert.match(problem({ HTTP_CONNECTION_TIMEOUT_MS: '10000' }), /HTTP_CONNECTION_TIMEOUT_MS/);
+    assert.match(problem({ RATE_LIMIT_QUERY: 'lots' }), /RATE_LIMIT_QUERY/);
   });
 
   it('reads every setting', () => {

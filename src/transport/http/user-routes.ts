@@ -25,7 +25,7 @@ export function userRoutes(
         auth: true,
         query: usersQuery,
         answers: { 200: { description: 'One page of users', schema: usersPage } },
-        errors: ['INTERNAL'],
+        errors: ['RATE_LIMITED', 'INTERNAL'],
       }),
       preHandler: requireUser,
     },

@@ -15,7 +15,11 @@ export function handshakeToken(socket: ParleySocket): unknown {
  * Socket.IO middleware: refuses the connection with `connect_error` carrying the spec's
  * `Authentication error: …` message, or sets `socket.data.user`.
  */
-export function socketAuth(auth: AuthService, logger: Logger, refused: () => void = () => {}) {
+export function socketAuth(
+  auth: AuthService,
+  logger: Logger,
+  refused: (socket: ParleySocket, err: unknown) => void = () => {},
+) {
   return (socket: ParleySocket, next: (err?: Error) => void): void => {
     auth.session(handshakeToken(socket)).then(
       ({ user, expiresAt }) => {
@@ -24,7 +28,7 @@ export function socketAuth(auth: AuthService, logger: Logger, refused: () => voi
         next();
       },
       (err: unknown) => {
-        refused();
+        refused(socket, err);
         next(new Error(toWireError(err, logger).message));
       },
     );

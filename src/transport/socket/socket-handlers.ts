@@ -15,7 +15,7 @@ import { toWireError } from '../error-map.js';
 import type { ParleySocket } from './socket-types.js';
 
 interface EventBinding {
-  /** Validates the payload and calls one service method. */
+  /** Validates the payload (throwing synchronously when it is invalid) and calls one service method. */
   run(user: User, payload: unknown): Promise<unknown>;
   /** Emitted to this socket with the result. Events whose service notifies rooms itself have none. */
   reply?: ServerEventName;
@@ -37,16 +37,12 @@ export function eventBindings({ messaging, typing }: Services): Record<ClientEve
         messaging.markRead(user, parseInput(markMessageReadInput, p, 'mark_message_read payload').messageId),
     },
     typing_start: {
-      run: async (user, p) => {
-        await typing.begin(user, parseInput(typingInput, p, 'typing_start payload').receiverId);
-        return ok;
-      },
+      run: (user, p) =>
+        typing.begin(user, parseInput(typingInput, p, 'typing_start payload').receiverId).then(() => ok),
     },
     typing_stop: {
-      run: async (user, p) => {
-        await typing.end(user, parseInput(typingInput, p, 'typing_stop payload').receiverId);
-        return ok;
-      },
+      run: (user, p) =>
+        typing.end(user, parseInput(typingInput, p, 'typing_stop payload').receiverId).then(() => ok),
     },
     get_message_history: {
       run: (user, p) => messaging.history(user, parseInput(historyInput, p, 'get_message_history payload')),
@@ -69,6 +65,10 @@ type Ack = (response: unknown) => void;
  * Attaches the bindings to a socket. Each event takes an optional acknowledgement callback as its last
  * argument; it receives the reply payload, or `{success: false, message}` while `error` is emitted.
  * Nothing a client sends can throw out of a handler.
+ *
+ * At most `maxInflight` service calls of one socket run at once. A well-behaved client waits for its
+ * answers long before that; one that keeps more going (a single long-polling POST can carry thousands of
+ * packets) is abusive, and is disconnected — that socket only.
  */
 export function bindEvents(
   socket: ParleySocket,
@@ -76,14 +76,37 @@ export function bindEvents(
   logger: Logger,
   track: (work: Promise<unknown>) => void,
   countError: (code: string) => void = () => {},
+  { maxInflight = Infinity }: { maxInflight?: number } = {},
 ): void {
   const emit = socket.emit.bind(socket) as (event: string, payload: unknown) => boolean;
+  let running = 0;
+  const overloaded = (event: string, ack: Ack | undefined) => {
+    logger.warn({ event, inflight: running, maxInflight }, 'too many socket events in flight: disconnecting');
+    countError('TOO_MANY_INFLIGHT');
+    const message = `Too many requests in flight: at most ${maxInflight} per connection`;
+    emit('error', { message });
+    ack?.({ success: false, message });
+    socket.disconnect(true);
+  };
+  // Starts the service call now (validation fails synchronously and never counts as running work).
+  const start = (binding: EventBinding, payload: unknown): { work: Promise<unknown>; counted: boolean } => {
+    try {
+      return { work: binding.run(socket.data.user, payload), counted: true };
+    } catch (err) {
+      return { work: Promise.reject(err), counted: false };
+    }
+  };
   // Never rejects: every outcome becomes a reply, an `error` event or a log line.
-  const handle = async (event: string, binding: EventBinding, payload: unknown, ack: Ack | undefined) => {
+  const handle = async (
+    event: string,
+    binding: EventBinding,
+    work: Promise<unknown>,
+    ack: Ack | undefined,
+  ) => {
     try {
       let result: unknown;
       try {
-        result = await binding.run(socket.data.user, payload);
+        result = await work;
       } catch (err) {
         const { message, code } = toWireError(err, logger, binding.fallback);
         countError(code);
@@ -99,8 +122,17 @@ export function bindEvents(
   };
   for (const [event, binding] of Object.entries(bindings)) {
     socket.on(event as ClientEventName, (...args: unknown[]) => {
+      // Packets decoded before the socket was cut off still arrive: they are dropped.
+      if (socket.disconnected) return;
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
-      track(handle(event, binding, args[0], ack));
+      if (running >= maxInflight) return overloaded(event, ack);
+      const { work, counted } = start(binding, args[0]);
+      const handled = handle(event, binding, work, ack);
+      if (counted) {
+        running += 1;
+        void handled.then(() => (running -= 1));
+      }
+      track(handled);
     });
   }
   socket.onAny((event: unknown, ...args: unknown[]) => {

@@ -5,13 +5,17 @@ import type { ParleyMetrics } from '../../observability/metrics.js';
 import type { Logger } from '../../services/ports.js';
 import type { Services } from '../../services/services.js';
 import { expireWithToken, socketAuth } from './socket-auth.js';
-import { defaultMessages } from '../../domain/errors.js';
+import { AppError, defaultMessages } from '../../domain/errors.js';
+import type { RateLimiter } from '../../services/ports.js';
+import type { ConnectionGuard } from './connection-guard.js';
 import { bindEvents, eventBindings } from './socket-handlers.js';
 import { userRoom, type ParleyServer } from './socket-types.js';
 
 export interface SocketServerOptions {
   corsOrigins: '*' | string[];
   maxHttpBufferSize?: number;
+  /** Per-IP checks on each new engine.io handshake (`ConnectionGuard.allowRequest`). */
+  allowRequest?: ConnectionGuard['allowRequest'];
   /** The Socket.IO admin UI: read-only, on namespace `/admin`, basic auth with a bcrypt hash. */
   adminUi?: { username: string; passwordHash: string; origin: string };
 }
@@ -31,6 +35,7 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     cors,
     transports: ['polling', 'websocket'],
     maxHttpBufferSize: options.maxHttpBufferSize ?? 1e6,
+    ...(options.allowRequest ? { allowRequest: options.allowRequest } : {}),
   });
   if (adminUi) {
     instrument(io as unknown as Parameters<typeof instrument>[0], {
@@ -50,9 +55,17 @@ export function attachSocketHandlers(
   io: ParleyServer,
   services: Services,
   logger: Logger,
-  options: { maxSocketsPerUser: number; metrics?: ParleyMetrics },
+  options: {
+    maxSocketsPerUser: number;
+    metrics?: ParleyMetrics;
+    /** Most handler calls of one socket running at once; past it the socket is disconnected. */
+    maxInflight?: number;
+    /** Counts sessions and failed handshakes per IP, with `limits`. */
+    guard?: { connections: ConnectionGuard; limits: RateLimiter };
+  },
 ) {
-  const { metrics } = options;
+  const { metrics, guard } = options;
+  guard?.connections.watch(io, guard.limits, () => metrics?.socketRefusals.inc());
   const inflight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     inflight.add(work);
@@ -61,7 +74,12 @@ export function attachSocketHandlers(
   };
   const bindings = eventBindings(services);
 
-  io.use(socketAuth(services.auth, logger, () => metrics?.socketRefusals.inc()));
+  io.use(
+    socketAuth(services.auth, logger, (socket, err) => {
+      metrics?.socketRefusals.inc();
+      if (err instanceof AppError) guard?.connections.failed(socket.request);
+    }),
+  );
   io.use((socket, next) => {
     const open = io.of('/').adapter.rooms.get(userRoom(socket.data.user.id))?.size ?? 0;
     if (open < options.maxSocketsPerUser) return next();
@@ -79,8 +97,13 @@ export function attachSocketHandlers(
       });
     }
     const socketLogger = logger.child?.({ socketId: socket.id, userId: user.id }) ?? logger;
-    bindEvents(socket, bindings, socketLogger, track, (code) =>
-      metrics?.errors.inc({ code, transport: 'socket' }),
+    bindEvents(
+      socket,
+      bindings,
+      socketLogger,
+      track,
+      (code) => metrics?.errors.inc({ code, transport: 'socket' }),
+      { maxInflight: options.maxInflight },
     );
     expireWithToken(socket, defaultMessages.TOKEN_EXPIRED);
     socket.emit('connection', {

@@ -129,7 +129,8 @@ describe('engine.io sessions and failed handshakes per client IP', () => {
     const carol = await registerUser(proxied.url);
     await connect(proxied, carol, '203.0.113.1');
     await connect(proxied, carol, '203.0.113.2');
-    const refused = await handshake(proxied.url, '203.0.113.1, 10.0.0.1');
+    // One trusted hop: the address the proxy appended counts; what the client wrote before it does not.
+    const refused = await handshake(proxied.url, '198.51.100.77, 203.0.113.1');
     assert.deepEqual(refused, {
       status: 403,
       body: { code: 4, message: 'Too many connections: at most 1 per address' },

@@ -75,7 +75,14 @@ const schema = z
     DATA_DIR: z.string().trim().min(1, 'DATA_DIR must not be empty').default('./data'),
     DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']).optional(),
     REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']).optional(),
-    JWT_SECRET: z.string().min(1, 'JWT_SECRET must not be empty').optional(),
+    // HS256 keys shorter than the hash (32 bytes) are guessable offline from any one token (RFC 7518 3.2).
+    JWT_SECRET: z
+      .string()
+      .refine(
+        (v) => Buffer.byteLength(v, 'utf8') >= 32,
+        'JWT_SECRET must be at least 32 bytes (e.g. openssl rand -base64 48)',
+      )
+      .optional(),
     JWT_EXPIRES_IN: z
       .string()
       .trim()

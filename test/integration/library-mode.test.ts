@@ -87,7 +87,7 @@ describe('library mode: attached to an Express 5 app', () => {
     app.get('/', (_req, res) => void res.send('the host app'));
     server = createServer(app);
     parley = await attachParley(server, {
-      env: { DATA_DIR: dataDir, JWT_SECRET: 'library-test-secret', LOG_LEVEL: 'silent' },
+      env: { DATA_DIR: dataDir, JWT_SECRET: 'library-test-secret-0123456789abcdefghij', LOG_LEVEL: 'silent' },
       identity,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -128,7 +128,7 @@ describe('library mode: registered on a Fastify app', () => {
     app.get('/api/app-status', async () => ({ app: 'fastify' }));
     app.setNotFoundHandler((_request, reply) => void reply.code(404).send({ hostNotFound: true }));
     await attachParley(app, {
-      env: { DATA_DIR: dataDir, JWT_SECRET: 'library-test-secret', LOG_LEVEL: 'silent' },
+      env: { DATA_DIR: dataDir, JWT_SECRET: 'library-test-secret-0123456789abcdefghij', LOG_LEVEL: 'silent' },
       identity,
     });
     await app.listen({ port: 0, host: '127.0.0.1' });

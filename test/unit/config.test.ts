@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 /** The one-line message `loadConfig` throws for `env`. */
+/** A secret long enough for JWT_SECRET (32 bytes or more). */
+const SHARED = 'a-shared-secret-0123456789abcdefghij';
+
 const problem = (env: Record<string, string | undefined>): string => {
   try {
     loadConfig(env);
@@ -88,7 +91,7 @@ describe('loadConfig', () => {
       PORT: '8080',
       HOST: '127.0.0.1',
       DATA_DIR: '/var/lib/parley',
-      JWT_SECRET: 'shh-a-secret',
+      JWT_SECRET: 'shh-a-secret-of-at-least-32-bytes!',
       JWT_EXPIRES_IN: '12h',
       LOG_LEVEL: 'debug',
       MAX_MESSAGE_LENGTH: '200',
@@ -101,7 +104,7 @@ describe('loadConfig', () => {
     assert.equal(config.port, 8080);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.dataDir, '/var/lib/parley');
-    assert.equal(config.jwtSecret, 'shh-a-secret');
+    assert.equal(config.jwtSecret, 'shh-a-secret-of-at-least-32-bytes!');
     assert.equal(config.jwtTtlSeconds, 12 * 3600);
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.maxMessageLength, 200);
@@ -137,7 +140,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       REDIS_URL: 'redis://localhost:6379',
       DATABASE_URL: 'postgres://u:p@localhost/parley',
-      JWT_SECRET: 'shared',
+      JWT_SECRET: SHARED,
     });
     assert.equal(config.redisUrl, 'redis://localhost:6379');
     assert.equal(config.databaseUrl, 'postgres://u:p@localhost/parley');
@@ -159,16 +162,25 @@ describe('loadConfig', () => {
   });
 
   it('names REDIS_URL and DATABASE_URL when they are not redis or postgres URLs', () => {
-    const redis = problem({ REDIS_URL: 'http://x', JWT_SECRET: 'shared' });
+    const redis = problem({ REDIS_URL: 'http://x', JWT_SECRET: SHARED });
     assert.match(redis, /REDIS_URL/);
     assert.doesNotMatch(redis, /JWT_SECRET/);
-    assert.match(problem({ DATABASE_URL: 'mysql://x/db', JWT_SECRET: 'shared' }), /DATABASE_URL/);
+    assert.match(problem({ DATABASE_URL: 'mysql://x/db', JWT_SECRET: SHARED }), /DATABASE_URL/);
   });
 
   it('requires JWT_SECRET when REDIS_URL or DATABASE_URL is set', () => {
     assert.match(problem({ REDIS_URL: 'redis://localhost:6379' }), /JWT_SECRET/);
     assert.match(problem({ DATABASE_URL: 'postgres://localhost/parley' }), /JWT_SECRET/);
     assert.match(problem({ REDIS_URL: 'redis://localhost:6379', JWT_SECRET: '' }), /JWT_SECRET/);
+  });
+
+  it('refuses a JWT_SECRET shorter than 32 bytes, saying how long it must be', () => {
+    for (const secret of ['x', 'shared', 'a'.repeat(31)]) {
+      assert.match(problem({ JWT_SECRET: secret }), /JWT_SECRET must be at least 32 bytes/);
+    }
+    // Bytes, not characters: 11 three-byte characters are 33 bytes.
+    assert.equal(loadConfig({ JWT_SECRET: '€'.repeat(11) }).jwtSecret, '€'.repeat(11));
+    assert.equal(loadConfig({ JWT_SECRET: 'a'.repeat(32) }).jwtSecret, 'a'.repeat(32));
   });
 
   it('lists several problems together in one line', () => {

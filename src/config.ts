@@ -97,6 +97,15 @@ const schema = z
     JWT_CLOCK_TOLERANCE: int('JWT_CLOCK_TOLERANCE', 0, 300).default(30),
     JWT_ISSUER: z.string().trim().min(1).max(256, 'JWT_ISSUER is too long').optional(),
     JWT_AUDIENCE: z.string().trim().min(1).max(256, 'JWT_AUDIENCE is too long').optional(),
+    JWT_ID_CLAIMS: z
+      .string()
+      .default('sub,userId,id,_id')
+      .transform((v) => v.split(',').map((c) => c.trim()))
+      .refine(
+        (claims) => claims.every((c) => /^[^\s,]{1,256}$/.test(c)),
+        'JWT_ID_CLAIMS must be a comma-separated list of claim names, such as sub,userId,id,_id',
+      )
+      .transform((claims) => [...new Set(claims)]),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -183,6 +192,11 @@ export interface Config {
   /** When set, tokens are issued with this `iss`/`aud` and only tokens carrying them are accepted. */
   jwtIssuer?: string;
   jwtAudience?: string;
+  /**
+   * The claims that may carry the user id, tried in order. The default also reads tokens minted by other
+   * systems; narrow it (to `sub`) when other kinds of token share the secret.
+   */
+  jwtIdClaims: readonly string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxMessageLength: number;
   typingTimeoutMs: number;
@@ -265,6 +279,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
         : undefined,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
+    jwtIdClaims: Object.freeze(e.JWT_ID_CLAIMS),
     logLevel: e.LOG_LEVEL,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     databasePoolMax: e.DATABASE_POOL_MAX,

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
         jwtTtlSeconds: 7 * 86400,
         jwtIssuer: undefined,
         jwtAudience: undefined,
+        jwtIdClaims: ['sub', 'userId', 'id', '_id'],
         logLevel: 'info',
         maxMessageLength: 5000,
         typingTimeoutMs: 5000,
@@ -181,6 +182,17 @@ describe('loadConfig', () => {
     // Bytes, not characters: 11 three-byte characters are 33 bytes.
     assert.equal(loadConfig({ JWT_SECRET: '€'.repeat(11) }).jwtSecret, '€'.repeat(11));
     assert.equal(loadConfig({ JWT_SECRET: 'a'.repeat(32) }).jwtSecret, 'a'.repeat(32));
+  });
+
+  it('reads JWT_ID_CLAIMS as a comma-separated list of claim names, and names it when invalid', () => {
+    assert.deepEqual(loadConfig({ JWT_ID_CLAIMS: 'sub' }).jwtIdClaims, ['sub']);
+    assert.deepEqual(loadConfig({ JWT_ID_CLAIMS: ' uid , sub,uid ' }).jwtIdClaims, ['uid', 'sub']);
+    assert.deepEqual(loadConfig({ JWT_ID_CLAIMS: 'https://example.com/user_id' }).jwtIdClaims, [
+      'https://example.com/user_id',
+    ]);
+    for (const value of [',', 'sub,,id', 'user id', 'x'.repeat(257)])
+      assert.match(problem({ JWT_ID_CLAIMS: value }), /JWT_ID_CLAIMS must be a comma-separated list/);
+    assert.ok(Object.isFrozen(loadConfig({}).jwtIdClaims));
   });
 
   it('lists several problems together in one line', () => {

@@ -32,6 +32,7 @@ import { registerJsonParser } from './transport/http/json-parser.js';
 import { messageRoutes } from './transport/http/message-routes.js';
 import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
+import { attachAdminUi } from './transport/socket/admin-ui.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
 
@@ -122,6 +123,9 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     redis: realtime.redis?.commands,
     prefix: config.redisPrefix,
   });
+  if (config.adminUi) {
+    attachAdminUi(io, config.adminUi, { limits, logger, trustProxy: config.trustProxy });
+  }
   const metrics = new ParleyMetrics({
     connectedSockets: () => io.engine.clientsCount,
     onlineUsers: async () => (await realtime.presence.onlineUserIds()).length,

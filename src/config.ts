@@ -131,6 +131,7 @@ const schema = z
     RATE_LIMIT_READ: rate('RATE_LIMIT_READ', '1200/60s'),
     RATE_LIMIT_LOGIN_ACCOUNT: rate('RATE_LIMIT_LOGIN_ACCOUNT', '10/15m'),
     RATE_LIMIT_LOGIN_IP: rate('RATE_LIMIT_LOGIN_IP', '100/60m'),
+    RATE_LIMIT_ADMIN_UI: rate('RATE_LIMIT_ADMIN_UI', '10/15m'),
     TRUST_PROXY: bool('TRUST_PROXY', false),
     ADMIN_UI_USERNAME: z.string().trim().min(1).max(64, 'ADMIN_UI_USERNAME is too long').optional(),
     ADMIN_UI_PASSWORD_HASH: z
@@ -228,6 +229,8 @@ export interface RateLimits {
   loginAccount?: Rate;
   /** Failed logins per client IP, whatever the account. */
   loginIp?: Rate;
+  /** Admin UI password attempts per client IP (each one costs a bcrypt check); a success clears it. */
+  adminUi?: Rate;
 }
 
 export class ConfigError extends Error {
@@ -263,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
             read: e.RATE_LIMIT_READ,
             loginAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
             loginIp: e.RATE_LIMIT_LOGIN_IP,
+            adminUi: e.RATE_LIMIT_ADMIN_UI,
           }
         : {},
     ),

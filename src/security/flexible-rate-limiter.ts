@@ -16,6 +16,7 @@ const WHAT: Record<LimitedAction, string> = {
   read: 'read receipts',
   loginAccount: 'failed login attempts',
   loginIp: 'failed login attempts',
+  adminUi: 'admin UI login attempts',
 };
 
 /**

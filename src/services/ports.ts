@@ -49,7 +49,7 @@ export interface Logger {
 }
 
 /** What is rate limited, each with its own limit (see `RateLimits` in config). */
-export type LimitedAction = 'send' | 'typing' | 'read' | 'loginAccount' | 'loginIp';
+export type LimitedAction = 'send' | 'typing' | 'read' | 'loginAccount' | 'loginIp' | 'adminUi';
 
 /**
  * Counts actions per key (a user id, an account and IP, an IP) in fixed windows. `consume` rejects with

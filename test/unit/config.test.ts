@@ -54,6 +54,7 @@ describe('loadConfig', () => {
           read: { points: 1200, durationSeconds: 60 },
           loginAccount: { points: 10, durationSeconds: 900 },
           loginIp: { points: 100, durationSeconds: 3600 },
+          adminUi: { points: 10, durationSeconds: 900 },
         },
         maxSocketsPerUser: 50,
         trustProxy: false,
@@ -70,6 +71,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_READ: '0',
       RATE_LIMIT_LOGIN_ACCOUNT: '3/1h',
       RATE_LIMIT_LOGIN_IP: '50/10m',
+      RATE_LIMIT_ADMIN_UI: '4/5m',
     });
     assert.deepEqual(config.rateLimits, {
       send: { points: 5, durationSeconds: 2 },
@@ -77,6 +79,7 @@ describe('loadConfig', () => {
       read: undefined,
       loginAccount: { points: 3, durationSeconds: 3600 },
       loginIp: { points: 50, durationSeconds: 600 },
+      adminUi: { points: 4, durationSeconds: 300 },
     });
     assert.deepEqual(loadConfig({ RATE_LIMITS: 'off', RATE_LIMIT_SEND: '1/1s' }).rateLimits, {});
     assert.match(problem({ RATE_LIMIT_SEND: 'fast' }), /RATE_LIMIT_SEND/);

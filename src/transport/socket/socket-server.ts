@@ -1,5 +1,4 @@
 import type { Server as HttpServer } from 'node:http';
-import { instrument } from '@socket.io/admin-ui';
 import { Server } from 'socket.io';
 import type { ParleyMetrics } from '../../observability/metrics.js';
 import type { Logger } from '../../services/ports.js';
@@ -12,7 +11,7 @@ import { userRoom, type ParleyServer } from './socket-types.js';
 export interface SocketServerOptions {
   corsOrigins: '*' | string[];
   maxHttpBufferSize?: number;
-  /** The Socket.IO admin UI: read-only, on namespace `/admin`, basic auth with a bcrypt hash. */
+  /** The Socket.IO admin UI's origin is allowed (with credentials); `attachAdminUi` adds the UI itself. */
   adminUi?: { username: string; passwordHash: string; origin: string };
 }
 
@@ -32,13 +31,6 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     transports: ['polling', 'websocket'],
     maxHttpBufferSize: options.maxHttpBufferSize ?? 1e6,
   });
-  if (adminUi) {
-    instrument(io as unknown as Parameters<typeof instrument>[0], {
-      auth: { type: 'basic', username: adminUi.username, password: adminUi.passwordHash },
-      mode: 'production',
-      readonly: true,
-    });
-  }
   return io;
 }
 

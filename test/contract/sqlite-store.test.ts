@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteDialect } from '../../src/store/sqlite-dialect.js';
 import { openStore } from './open-store.js';
+import { storeAccountsContract } from './store-accounts-contract.js';
 import { storeContract } from './store-contract.js';
 import { storeSyncContract } from './store-sync-contract.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
@@ -28,4 +29,11 @@ storeSyncContract('KyselyStore on SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+storeAccountsContract('KyselyStore on SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+  return openStore(createSqliteDialect(join(dir, 'parley.db')), () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
 });

@@ -34,6 +34,7 @@ import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
 import { attachAdminUi } from './transport/socket/admin-ui.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
+import { startSessionRecheck } from './transport/socket/session-recheck.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
 
 /**
@@ -183,6 +184,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     maxSocketsPerUser: config.maxSocketsPerUser,
     metrics,
   });
+  const recheck = startSessionRecheck(io, services.auth, logger, config.sessionRecheckMs);
   typing.start();
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));
 
@@ -230,6 +232,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   });
   fastify.addHook('onClose', async () => {
     await sockets.drain();
+    await recheck.stop();
     await typing.close();
     await realtime.presence.close();
     if (redis) await Promise.allSettled([redis.commands.close(), redis.subscriber.close()]);

@@ -145,6 +145,7 @@ const schema = z
     ADMIN_UI_ORIGIN: url('ADMIN_UI_ORIGIN', ['https:', 'http:']).default('https://admin.socket.io'),
     METRICS_TOKEN: z.string().trim().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     MAX_SOCKETS_PER_USER: int('MAX_SOCKETS_PER_USER', 1, 100_000).default(50),
+    SESSION_RECHECK_MS: int('SESSION_RECHECK_MS', 100, 3_600_000).default(5000),
     REDIS_ADAPTER: z
       .enum(['sharded', 'classic'], { error: 'REDIS_ADAPTER must be sharded or classic' })
       .default('sharded'),
@@ -190,6 +191,8 @@ export interface Config {
   trustProxy: boolean;
   /** Most sockets one user may hold open on one process; more are refused at the handshake. */
   maxSocketsPerUser: number;
+  /** How often each process re-checks the users holding its sockets (deleted or disabled: disconnected). */
+  sessionRecheckMs: number;
   /** When set, tokens are issued with this `iss`/`aud` and only tokens carrying them are accepted. */
   jwtIssuer?: string;
   jwtAudience?: string;
@@ -271,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
         : {},
     ),
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    sessionRecheckMs: e.SESSION_RECHECK_MS,
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,
     adminUi:

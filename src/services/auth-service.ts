@@ -5,6 +5,7 @@ import type { LoginInput, RegisterInput } from '../protocol/inputs.js';
 import type { Store } from '../store/store.js';
 import { createHash } from 'node:crypto';
 import type { Clock, ExternalIdentity, PasswordHasher, RateLimiter, TokenIssuer } from './ports.js';
+import { revokedUsers } from './session-check.js';
 import type { UserService } from './user-service.js';
 
 export interface AuthResult {
@@ -64,7 +65,8 @@ export class AuthService {
     // Verify against a dummy hash when the user is unknown, so timing does not reveal who exists.
     const hash = found?.passwordHash ?? (await this.dummy());
     const ok = await passwords.verify(hash, input.password);
-    if (!found || !ok) {
+    // A disabled account is refused like a wrong password: the answer tells nobody it exists.
+    if (!found || !ok || found.user.disabledAt) {
       // This attempt is answered as a wrong password; the count only stops the ones after it.
       await Promise.all([limits.consume('loginAccount', account), limits.consume('loginIp', ip)]).catch(
         (err: unknown) => {
@@ -97,7 +99,8 @@ export class AuthService {
     if (this.deps.identity) return this.externalSession(this.deps.identity, raw);
     const { userId, expiresAt } = await this.deps.tokens.verify(raw);
     const user = await this.deps.users.current(userId);
-    if (!user) throw new AppError('TOKEN_USER_NOT_FOUND');
+    // A disabled user is refused as one that does not exist (the spec's message; it reveals nothing).
+    if (!user || user.disabledAt) throw new AppError('TOKEN_USER_NOT_FOUND');
     return expiresAt === undefined ? { user } : { user, expiresAt };
   }
 
@@ -127,9 +130,24 @@ export class AuthService {
       },
       this.deps.clock.now(),
     );
+    if (user.disabledAt) throw new AppError('TOKEN_USER_NOT_FOUND');
     this.deps.users.remember(user);
     const expiry = typeof verified === 'string' ? undefined : verified.expiresAt;
     return expiry === undefined ? { user } : { user, expiresAt: Number(expiry) };
+  }
+
+  /**
+   * Which of these users — holders of open connections — may no longer hold a session: deleted or
+   * disabled in storage or, with a host identity, unknown to the host now. One batched storage read.
+   * A failing host lookup keeps its user (`onError` is told); a storage failure rejects.
+   */
+  async revokedUsers(
+    users: readonly User[],
+    onError?: (err: unknown, userId: string) => void,
+  ): Promise<string[]> {
+    const revoked = await revokedUsers(this.deps, users, onError);
+    for (const id of revoked) this.deps.users.forget(id);
+    return revoked;
   }
 
   private dummy(): Promise<string> {

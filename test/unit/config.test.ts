@@ -57,6 +57,7 @@ describe('loadConfig', () => {
           adminUi: { points: 10, durationSeconds: 900 },
         },
         maxSocketsPerUser: 50,
+        sessionRecheckMs: 5000,
         trustProxy: false,
         metricsToken: undefined,
         adminUi: undefined,
@@ -87,6 +88,8 @@ describe('loadConfig', () => {
     assert.match(problem({ RATE_LIMITS: 'maybe' }), /RATE_LIMITS/);
     assert.match(problem({ JWT_REQUIRE_EXP: 'sometimes' }), /JWT_REQUIRE_EXP/);
     assert.match(problem({ MAX_SOCKETS_PER_USER: '0' }), /MAX_SOCKETS_PER_USER/);
+    assert.equal(loadConfig({ SESSION_RECHECK_MS: '250' }).sessionRecheckMs, 250);
+    assert.match(problem({ SESSION_RECHECK_MS: '10' }), /SESSION_RECHECK_MS must be an integer/);
     assert.equal(loadConfig({ JWT_REQUIRE_EXP: 'false' }).jwtRequireExp, false);
   });
 

@@ -34,7 +34,9 @@ import { registerJsonParser } from './transport/http/json-parser.js';
 import { messageRoutes } from './transport/http/message-routes.js';
 import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
+import { attachAdminUi } from './transport/socket/admin-ui.js';
 import { SocketNotifier } from './transport/socket/socket-notifier.js';
+import { startSessionRecheck } from './transport/socket/session-recheck.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
 import { ConnectionGuard } from './transport/socket/connection-guard.js';
 
@@ -149,6 +151,9 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     redis: realtime.redis?.commands,
     prefix: config.redisPrefix,
   });
+  if (config.adminUi) {
+    attachAdminUi(io, config.adminUi, { limits, logger, trustProxy: trustFunction(config.trustProxy) });
+  }
   const metrics = new ParleyMetrics({
     connectedSockets: () => io.engine.clientsCount,
     onlineUsers: async () => (await realtime.presence.onlineUserIds()).length,
@@ -210,6 +215,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     maxInflight: config.socketMaxInflight,
     guard: { connections, limits },
   });
+  const recheck = startSessionRecheck(io, services.auth, logger, config.sessionRecheckMs);
   typing.start();
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));
 
@@ -258,6 +264,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   });
   fastify.addHook('onClose', async () => {
     await sockets.drain();
+    await recheck.stop();
     await typing.close();
     await realtime.presence.close();
     if (redis) await Promise.allSettled([redis.commands.close(), redis.subscriber.close()]);

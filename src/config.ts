@@ -112,7 +112,14 @@ const schema = z
     DATA_DIR: z.string().trim().min(1, 'DATA_DIR must not be empty').default('./data'),
     DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']).optional(),
     REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']).optional(),
-    JWT_SECRET: z.string().min(1, 'JWT_SECRET must not be empty').optional(),
+    // HS256 keys shorter than the hash (32 bytes) are guessable offline from any one token (RFC 7518 3.2).
+    JWT_SECRET: z
+      .string()
+      .refine(
+        (v) => Buffer.byteLength(v, 'utf8') >= 32,
+        'JWT_SECRET must be at least 32 bytes (e.g. openssl rand -base64 48)',
+      )
+      .optional(),
     JWT_EXPIRES_IN: z
       .string()
       .trim()
@@ -127,6 +134,15 @@ const schema = z
     JWT_CLOCK_TOLERANCE: int('JWT_CLOCK_TOLERANCE', 0, 300).default(30),
     JWT_ISSUER: z.string().trim().min(1).max(256, 'JWT_ISSUER is too long').optional(),
     JWT_AUDIENCE: z.string().trim().min(1).max(256, 'JWT_AUDIENCE is too long').optional(),
+    JWT_ID_CLAIMS: z
+      .string()
+      .default('sub,userId,id,_id')
+      .transform((v) => v.split(',').map((c) => c.trim()))
+      .refine(
+        (claims) => claims.every((c) => /^[^\s,]{1,256}$/.test(c)),
+        'JWT_ID_CLAIMS must be a comma-separated list of claim names, such as sub,userId,id,_id',
+      )
+      .transform((claims) => [...new Set(claims)]),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -181,6 +197,7 @@ const schema = z
     HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 1000, 3_600_000).default(30_000),
     // Above Socket.IO's 25 s long-polling hold, so an idle polling client is never cut off.
     HTTP_CONNECTION_TIMEOUT_MS: int('HTTP_CONNECTION_TIMEOUT_MS', 30_000, 3_600_000).default(60_000),
+    RATE_LIMIT_ADMIN_UI: rate('RATE_LIMIT_ADMIN_UI', '10/15m'),
     TRUST_PROXY: trustProxy,
     ADMIN_UI_USERNAME: z.string().trim().min(1).max(64, 'ADMIN_UI_USERNAME is too long').optional(),
     ADMIN_UI_PASSWORD_HASH: z
@@ -194,6 +211,7 @@ const schema = z
     ADMIN_UI_ORIGIN: url('ADMIN_UI_ORIGIN', ['https:', 'http:']).default('https://admin.socket.io'),
     METRICS_TOKEN: z.string().trim().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     MAX_SOCKETS_PER_USER: int('MAX_SOCKETS_PER_USER', 1, 100_000).default(50),
+    SESSION_RECHECK_MS: int('SESSION_RECHECK_MS', 100, 3_600_000).default(5000),
     REDIS_ADAPTER: z
       .enum(['sharded', 'classic'], { error: 'REDIS_ADAPTER must be sharded or classic' })
       .default('sharded'),
@@ -250,9 +268,16 @@ export interface Config {
   /** Own HTTP server: time to receive a whole request, and socket idle time, before it is cut off. */
   httpRequestTimeoutMs: number;
   httpConnectionTimeoutMs: number;
+  /** How often each process re-checks the users holding its sockets (deleted or disabled: disconnected). */
+  sessionRecheckMs: number;
   /** When set, tokens are issued with this `iss`/`aud` and only tokens carrying them are accepted. */
   jwtIssuer?: string;
   jwtAudience?: string;
+  /**
+   * The claims that may carry the user id, tried in order. The default also reads tokens minted by other
+   * systems; narrow it (to `sub`) when other kinds of token share the secret.
+   */
+  jwtIdClaims: readonly string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxMessageLength: number;
   typingTimeoutMs: number;
@@ -297,6 +322,8 @@ export interface RateLimits {
   query?: readonly Rate[];
   /** Failed Socket.IO handshakes (refused authentication) per client IP; past it, handshakes are refused. */
   handshakeFailure?: readonly Rate[];
+  /** Admin UI password attempts per client IP (each one costs a bcrypt check); a success clears it. */
+  adminUi?: readonly Rate[];
 }
 
 const windows = (...rates: Array<Rate | undefined>): readonly Rate[] =>
@@ -340,6 +367,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
             register: windows(e.RATE_LIMIT_REGISTER),
             query: windows(e.RATE_LIMIT_QUERY),
             handshakeFailure: windows(e.RATE_LIMIT_HANDSHAKE_FAILURES),
+            adminUi: windows(e.RATE_LIMIT_ADMIN_UI),
           }
         : {},
     ),
@@ -348,6 +376,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     socketMaxInflight: e.SOCKET_MAX_INFLIGHT,
     httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     httpConnectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
+    sessionRecheckMs: e.SESSION_RECHECK_MS,
     trustProxy: e.TRUST_PROXY,
     maxPendingPasswordHashes: e.MAX_PENDING_PASSWORD_HASHES,
     registrationRoles: e.REGISTRATION_ROLES,
@@ -362,6 +391,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
         : undefined,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
+    jwtIdClaims: Object.freeze(e.JWT_ID_CLAIMS),
     logLevel: e.LOG_LEVEL,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     databasePoolMax: e.DATABASE_POOL_MAX,

@@ -58,3 +58,43 @@ Options:
                          secret the server keeps in DATA_DIR/jwt-secret (created if missing)
   -h, --help             Show this help
 `;
+
+const userRef = `<user> is a user id or, when no user has that id, a username (any case).`;
+
+export const userDisableHelp = `Usage: parley user disable <user>
+
+Disables a user: they can no longer log in (answered like a wrong password), their tokens are refused
+("Authentication error: User not found") on REST and at the socket handshake, and every running server
+process closes their open sockets within SESSION_RECHECK_MS (default 5 s). Their account and messages
+are kept; \`parley user enable\` undoes it. Works while servers run (they share the storage).
+${userRef}
+
+Prints the user as JSON, with "disabledAt". Exits 1 with "User not found: <user>" if there is none.
+
+Options:
+  -h, --help  Show this help
+`;
+
+export const userEnableHelp = `Usage: parley user enable <user>
+
+Enables a disabled user again: they can log in, and their unexpired tokens work again.
+${userRef}
+
+Prints the user as JSON, with "disabledAt": null. Exits 1 with "User not found: <user>" if there is none.
+
+Options:
+  -h, --help  Show this help
+`;
+
+export const userDeleteHelp = `Usage: parley user delete <user>
+
+Deletes a user for good, with their conversations: the messages they sent and received are deleted
+too, for both sides. Their tokens are refused at once, and every running server process closes their
+open sockets within SESSION_RECHECK_MS (default 5 s). To keep the account and messages, disable it.
+${userRef}
+
+Prints the deleted user as JSON. Exits 1 with "User not found: <user>" if there is none.
+
+Options:
+  -h, --help  Show this help
+`;

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { line, type CliIo } from './io.js';
-import { migrateHelp, startHelp, userCreateHelp, userCreateOptions } from './help.js';
+import {
+  migrateHelp,
+  startHelp,
+  userCreateHelp,
+  userCreateOptions,
+  userDeleteHelp,
+  userDisableHelp,
+  userEnableHelp,
+} from './help.js';
 import type { UserCreateArgs } from './user-create.js';
 
 /** A command's modules (the server's, storage drivers) load only when it runs: help and version stay quick. */
@@ -11,11 +19,24 @@ interface Command {
   summary: string;
   help: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** The one operand it takes after its options, named as in its usage (`<user>`); none if unset. */
+  operand?: string;
   /** A usage problem with these options (exit code 2), if any. */
   check?(values: Record<string, unknown>): string | undefined;
   /** The exit code, or undefined for a command that keeps running (the server). */
-  run(values: Record<string, unknown>, io: CliIo): Promise<number | undefined>;
+  run(values: Record<string, unknown>, io: CliIo, operand?: string): Promise<number | undefined>;
 }
+
+/** `user disable|enable|delete <user>`. */
+const userChange = (action: 'disable' | 'enable' | 'delete', summary: string, help: string): Command => ({
+  name: `user ${action}`,
+  summary,
+  help,
+  options: {},
+  operand: '<user>',
+  run: async (_values, io, operand) =>
+    (await import('./user-status.js')).changeUser(action, operand as string, io),
+});
 
 const commands: Command[] = [
   {
@@ -43,6 +64,9 @@ const commands: Command[] = [
         : undefined,
     run: async (values, io) => (await import('./user-create.js')).userCreate(values as UserCreateArgs, io),
   },
+  userChange('disable', 'Disable a user: no login, tokens refused, open sockets closed', userDisableHelp),
+  userChange('enable', 'Enable a disabled user again', userEnableHelp),
+  userChange('delete', 'Delete a user and their messages', userDeleteHelp),
 ];
 
 const row = (left: string, right: string) => `  ${left.padEnd(16)}${right}`;
@@ -141,20 +165,25 @@ export async function runCli(args: string[], io: CliIo): Promise<number | undefi
   }
 
   let values: Record<string, unknown>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: args.slice(command.name.split(' ').length),
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.operand !== undefined,
     }));
   } catch (err) {
     return misuse(io, `${command.name}: ${(err as Error).message}`, synopsis(command));
   }
   if (values.help) return show(io, command.help);
+  if (command.operand && positionals.length !== 1) {
+    const problem = positionals.length === 0 ? `${command.operand} is required` : 'give one user only';
+    return misuse(io, `${command.name}: ${problem}`, synopsis(command));
+  }
   const problem = command.check?.(values);
   if (problem) return misuse(io, `${command.name}: ${problem}`, synopsis(command));
-  return command.run(values, io);
+  return command.run(values, io, positionals[0]);
 }
 
 /** Whether `word` is the first word of commands with several words (`user`). */

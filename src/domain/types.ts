@@ -8,6 +8,10 @@ export interface User {
   /** When the user was last online (set when a connection opens and when the last one closes). */
   lastSeen: Date | null;
   createdAt: Date;
+  /** Set while the user is disabled: they cannot log in, and their tokens and sockets are refused. */
+  disabledAt?: Date;
+  /** The host application's id for a user it owns (library mode); absent for Parley's own accounts. */
+  externalId?: string;
 }
 
 /** A direct message between two users. */

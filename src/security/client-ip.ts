@@ -19,8 +19,17 @@ export function trustFunction(trust: TrustProxy): TrustFunction {
 }
 
 /**
- * The client's IP for a raw request (a Socket.IO handshake), by the same rule as REST's `request.ip`.
+ * The client's IP for a raw request (an engine.io handshake), by the same rule as REST's `request.ip`.
  */
 export function clientIp(request: IncomingMessage, trust: TrustFunction): string {
   return proxyAddr(request, trust);
+}
+
+/** The same for a Socket.IO handshake (the peer's `address` and the request headers). */
+export function handshakeIp(
+  handshake: { address: string; headers: Record<string, unknown> },
+  trust: TrustFunction,
+) {
+  const request = { headers: handshake.headers, socket: { remoteAddress: handshake.address } };
+  return proxyAddr(request as unknown as IncomingMessage, trust);
 }

@@ -21,6 +21,7 @@ const WHAT: Record<LimitedAction, string> = {
   register: 'registrations',
   query: 'requests',
   handshakeFailure: 'failed connection attempts',
+  adminUi: 'admin UI login attempts',
 };
 
 /**

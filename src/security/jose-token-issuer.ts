@@ -5,7 +5,7 @@ import { AppError } from '../domain/errors.js';
 import type { TokenIssuer, VerifiedToken } from '../services/ports.js';
 
 /** Claims that may carry the user id, in the order they are tried (tokens from other systems included). */
-const ID_CLAIMS = ['sub', 'userId', 'id', '_id'] as const;
+const ID_CLAIMS: readonly string[] = ['sub', 'userId', 'id', '_id'];
 
 /**
  * HS256 JWTs: `sub` is the user id; tokens expire after `ttlSeconds`. Verification pins HS256 (so `none`
@@ -28,12 +28,18 @@ export class JoseTokenIssuer implements TokenIssuer {
       /** When set, issued tokens carry it and verified tokens must. */
       issuer?: string;
       audience?: string;
+      /**
+       * The claims the user id is read from, the first present one winning (default: `sub`, `userId`,
+       * `id`, `_id`). `['sub']` refuses other kinds of token signed with the same secret.
+       */
+      idClaims?: readonly string[];
     },
   ) {
     this.key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
 
-  /** The issuer the settings describe (JWT_EXPIRES_IN, JWT_REQUIRE_EXP, JWT_CLOCK_TOLERANCE, iss/aud). */
+  /** The issuer the settings describe (JWT_EXPIRES_IN, JWT_REQUIRE_EXP, JWT_CLOCK_TOLERANCE, iss/aud,
+   * JWT_ID_CLAIMS). */
   static fromConfig(config: Readonly<Config>, secret: string): JoseTokenIssuer {
     return new JoseTokenIssuer({
       secret,
@@ -42,6 +48,7 @@ export class JoseTokenIssuer implements TokenIssuer {
       clockToleranceSeconds: config.jwtClockToleranceSeconds,
       issuer: config.jwtIssuer,
       audience: config.jwtAudience,
+      idClaims: config.jwtIdClaims,
     });
   }
 
@@ -70,15 +77,16 @@ export class JoseTokenIssuer implements TokenIssuer {
     } catch {
       throw new AppError('INVALID_TOKEN');
     }
-    const userId = idOf(payload);
+    const userId = idOf(payload, this.options.idClaims ?? ID_CLAIMS);
     if (!userId) throw new AppError('INVALID_TOKEN');
     const { exp } = payload;
     return typeof exp === 'number' ? { userId, expiresAt: (exp + tolerance) * 1000 } : { userId };
   }
 }
 
-function idOf(payload: Record<string, unknown>): string | undefined {
-  for (const claim of ID_CLAIMS) {
+function idOf(payload: Record<string, unknown>, claims: readonly string[]): string | undefined {
+  for (const claim of claims) {
+    if (!Object.hasOwn(payload, claim)) continue;
     const value = payload[claim];
     if (typeof value === 'string' && value !== '') return value;
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);

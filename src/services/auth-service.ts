@@ -12,6 +12,7 @@ import type {
   RateLimiter,
   TokenIssuer,
 } from './ports.js';
+import { revokedUsers } from './session-check.js';
 import type { UserService } from './user-service.js';
 
 export interface AuthResult {
@@ -99,7 +100,8 @@ export class AuthService {
       await this.giveBack(counted);
       throw err;
     }
-    if (!found || !ok) throw new AppError('INVALID_CREDENTIALS');
+    // A disabled account is refused like a wrong password: the answer tells nobody it exists.
+    if (!found || !ok || found.user.disabledAt) throw new AppError('INVALID_CREDENTIALS');
     await Promise.all([
       limits.reset('loginAccount', `${account}|${ip}`),
       limits.reward('loginAccountAllIps', account),
@@ -128,7 +130,8 @@ export class AuthService {
     if (this.deps.identity) return this.externalSession(this.deps.identity, raw);
     const { userId, expiresAt } = await this.deps.tokens.verify(raw);
     const user = await this.deps.users.current(userId);
-    if (!user) throw new AppError('TOKEN_USER_NOT_FOUND');
+    // A disabled user is refused as one that does not exist (the spec's message; it reveals nothing).
+    if (!user || user.disabledAt) throw new AppError('TOKEN_USER_NOT_FOUND');
     return expiresAt === undefined ? { user } : { user, expiresAt };
   }
 
@@ -158,6 +161,7 @@ export class AuthService {
       },
       this.deps.clock.now(),
     );
+    if (user.disabledAt) throw new AppError('TOKEN_USER_NOT_FOUND');
     this.deps.users.remember(user);
     const expiry = typeof verified === 'string' ? undefined : verified.expiresAt;
     return expiry === undefined ? { user } : { user, expiresAt: Number(expiry) };
@@ -187,6 +191,20 @@ export class AuthService {
   private registrationRole(role: string | undefined): string {
     const allowed = this.deps.registrationRoles ?? [];
     return role !== undefined && (allowed.includes('*') || allowed.includes(role)) ? role : 'customer';
+  }
+
+  /**
+   * Which of these users — holders of open connections — may no longer hold a session: deleted or
+   * disabled in storage or, with a host identity, unknown to the host now. One batched storage read.
+   * A failing host lookup keeps its user (`onError` is told); a storage failure rejects.
+   */
+  async revokedUsers(
+    users: readonly User[],
+    onError?: (err: unknown, userId: string) => void,
+  ): Promise<string[]> {
+    const revoked = await revokedUsers(this.deps, users, onError);
+    for (const id of revoked) this.deps.users.forget(id);
+    return revoked;
   }
 
   private dummy(): Promise<string> {

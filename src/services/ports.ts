@@ -59,7 +59,8 @@ export type LimitedAction =
   | 'registerIp'
   | 'register'
   | 'query'
-  | 'handshakeFailure';
+  | 'handshakeFailure'
+  | 'adminUi';
 
 /**
  * Counts actions per key (a user id, an account and IP, an IP) in fixed windows; an action may have

@@ -74,6 +74,33 @@ export class UserService {
     this.cache.set(user.id, user);
   }
 
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
+  /** The user an administrator names: by id, else by username (any case); undefined when none. */
+  async find(idOrUsername: string): Promise<User | undefined> {
+    const byId = /^\d+$/.test(idOrUsername) ? await this.store.findUserById(idOrUsername) : undefined;
+    return byId ?? (await this.store.findCredentials({ username: idOrUsername }))?.user;
+  }
+
+  /**
+   * Disables the user (they cannot log in; their tokens are refused, their open sockets closed by the
+   * session re-check) or enables them again. Throws `USER_NOT_FOUND` for an unknown id.
+   */
+  async setDisabled(id: string, disabled: boolean, at: Date): Promise<User> {
+    const user = await this.store.setUserDisabled(id, disabled ? at : null);
+    if (!user) throw new AppError('USER_NOT_FOUND');
+    this.cache.set(id, user);
+    return user;
+  }
+
+  /** Deletes the user with their messages (both directions). Throws `USER_NOT_FOUND` for an unknown id. */
+  async remove(id: string): Promise<void> {
+    if (!(await this.store.deleteUser(id))) throw new AppError('USER_NOT_FOUND');
+    this.cache.delete(id);
+  }
+
   async setLastSeen(id: string, at: Date): Promise<void> {
     await this.store.setLastSeen(id, at);
     const cached = this.cache.get(id);

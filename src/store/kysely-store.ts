@@ -5,6 +5,7 @@ import type { Message, User } from '../domain/types.js';
 import { Batcher } from './batcher.js';
 import { PendingKeys } from './pending-keys.js';
 import { upsertExternalUser } from './external-users.js';
+import { deleteUser, setUserDisabled } from './user-accounts.js';
 import type { StoreDialect } from './dialect.js';
 import { likePattern, toMessage, toUser, userColumns } from './rows.js';
 import { definedIds, idOf, pairOf, type Database, type MessagesTable } from './schema.js';
@@ -135,6 +136,14 @@ export class KyselyStore implements Store {
     const id = idOf(userId);
     if (id === undefined) return;
     await this.db.updateTable('users').set({ last_seen: at.getTime() }).where('id', '=', id).execute();
+  }
+
+  setUserDisabled(userId: string, disabledAt: Date | null): Promise<User | undefined> {
+    return setUserDisabled(this.db, userId, disabledAt);
+  }
+
+  deleteUser(userId: string): Promise<boolean> {
+    return deleteUser(this.db, userId);
   }
 
   async insertMessage(message: NewMessage): Promise<Message> {

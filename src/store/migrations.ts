@@ -104,6 +104,12 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_user_disabled_at': {
+      async up(db: Kysely<unknown>) {
+        // A disabled user keeps their row and messages but cannot log in, and their tokens are refused.
+        await db.schema.alterTable('users').addColumn('disabled_at', 'bigint').execute();
+      },
+    },
   };
 }
 

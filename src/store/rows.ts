@@ -6,9 +6,19 @@ import type { MessagesTable, UsersTable } from './schema.js';
 
 const toDate = (ms: number | string | null): Date | null => (ms === null ? null : new Date(Number(ms)));
 
-export const userColumns = ['id', 'name', 'username', 'email', 'role', 'last_seen', 'created_at'] as const;
+export const userColumns = [
+  'id',
+  'name',
+  'username',
+  'email',
+  'role',
+  'last_seen',
+  'created_at',
+  'external_id',
+  'disabled_at',
+] as const;
 
-export const toUser = (row: Omit<Selectable<UsersTable>, 'password_hash' | 'external_id'>): User => ({
+export const toUser = (row: Omit<Selectable<UsersTable>, 'password_hash'>): User => ({
   id: String(row.id),
   name: row.name,
   username: row.username,
@@ -16,6 +26,8 @@ export const toUser = (row: Omit<Selectable<UsersTable>, 'password_hash' | 'exte
   role: row.role,
   lastSeen: toDate(row.last_seen),
   createdAt: new Date(Number(row.created_at)),
+  ...(row.external_id === null ? {} : { externalId: row.external_id }),
+  ...(row.disabled_at === null ? {} : { disabledAt: new Date(Number(row.disabled_at)) }),
 });
 
 export const toMessage = (row: Selectable<MessagesTable>): Message => ({

@@ -16,6 +16,8 @@ export interface UsersTable {
   created_at: number;
   /** The host application's id for a user it owns (library mode); null for Parley's own accounts. */
   external_id: Generated<string | null>;
+  /** When the user was disabled (epoch ms); null for an active user. */
+  disabled_at: Generated<number | null>;
 }
 
 export interface MessagesTable {

@@ -56,6 +56,10 @@ export interface UserSearch {
  *   a reader that has seen id N never later finds a new message below N.
  * - `contactsOf` lists the users who share at least one message with the user (either direction), once
  *   each, as soon as the message that made them contacts is stored.
+ * - Disabled users are still found (by id, by ids, by credentials), with `disabledAt` set; callers decide
+ *   what a disabled user may do.
+ * - `deleteUser` removes the user with everything that refers to them (their messages, sent and
+ *   received, and contact rows) in one transaction: afterwards no lookup finds them or those messages.
  * - Unknown ids are not errors: lookups resolve `undefined` (or an empty list).
  * - Any other failure rejects with the driver's error; callers map it.
  */
@@ -75,6 +79,13 @@ export interface Store {
   }): Promise<{ user: User; passwordHash: string } | undefined>;
   searchUsers(search: UserSearch): Promise<{ users: User[]; total: number }>;
   setLastSeen(userId: string, at: Date): Promise<void>;
+  /**
+   * Disables the user (`disabledAt`: a time; an already disabled user keeps its first time) or enables
+   * them (`null`). Resolves the user as stored afterwards, or `undefined` for an unknown id.
+   */
+  setUserDisabled(userId: string, disabledAt: Date | null): Promise<User | undefined>;
+  /** Deletes the user, their messages and contact rows; resolves whether there was such a user. */
+  deleteUser(userId: string): Promise<boolean>;
 
   insertMessage(message: NewMessage): Promise<Message>;
   findMessage(id: string): Promise<Message | undefined>;

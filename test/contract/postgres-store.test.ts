@@ -4,6 +4,7 @@ import { createPostgresDialect } from '../../src/store/postgres-dialect.js';
 import { createTestSchema, postgresSkip } from '../support/services.js';
 import { externalUsersContract } from './external-users-contract.js';
 import { openStore } from './open-store.js';
+import { storeAccountsContract } from './store-accounts-contract.js';
 import { storeContract } from './store-contract.js';
 import { storeSyncContract } from './store-sync-contract.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
@@ -17,6 +18,10 @@ describe('KyselyStore on PostgreSQL', { skip: await postgresSkip() }, () => {
     return openStore(createPostgresDialect({ url: schema.url, poolMax: 4, logger: silent }), schema.drop);
   });
   externalUsersContract('KyselyStore on PostgreSQL', async () => {
+    const schema = await createTestSchema();
+    return openStore(createPostgresDialect({ url: schema.url, poolMax: 4, logger: silent }), schema.drop);
+  });
+  storeAccountsContract('KyselyStore on PostgreSQL', async () => {
     const schema = await createTestSchema();
     return openStore(createPostgresDialect({ url: schema.url, poolMax: 4, logger: silent }), schema.drop);
   });

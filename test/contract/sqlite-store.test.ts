@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createSqliteDialect } from '../../src/store/sqlite-dialect.js';
 import { externalUsersContract } from './external-users-contract.js';
 import { openStore } from './open-store.js';
+import { storeAccountsContract } from './store-accounts-contract.js';
 import { storeContract } from './store-contract.js';
 import { storeSyncContract } from './store-sync-contract.js';
 import { KyselyStore } from '../../src/store/kysely-store.js';
@@ -36,4 +37,11 @@ storeSyncContract('KyselyStore on SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+storeAccountsContract('KyselyStore on SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+  return openStore(createSqliteDialect(join(dir, 'parley.db')), () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import pg from 'pg';
 import type { WireMessage } from '../../src/protocol/outputs.js';
+import { runParley } from '../support/cli.js';
 import { http, registerUser, type Registered } from '../support/http.js';
 import { scaleOutSkip } from '../support/services.js';
 import { sleep, type TestClient } from '../support/socket.js';
@@ -24,6 +26,18 @@ import {
 type ReadPayload = { messageId: string; readBy: { _id: string; name: string }; readAt: string };
 type OnlineUser = Registered['user'] & { userId: string };
 
+/** How often each process re-checks the users holding its sockets. */
+const RECHECK_MS = 300;
+
+/** Resolves once the server closed `tab` because its user is gone: `error`, then `io server disconnect`. */
+async function closedAsGone(tab: TestClient): Promise<void> {
+  const reason = new Promise((resolve) => tab.socket.once('disconnect', resolve));
+  assert.deepEqual(await tab.next('error', () => true, WAIT), {
+    message: 'Authentication error: User not found',
+  });
+  assert.equal(await reason, 'io server disconnect');
+}
+
 /** How long to wait, after a later event proves the work was done, before asserting that nothing came. */
 const QUIET = 300;
 
@@ -38,7 +52,7 @@ describe('a cluster of three Parley processes', { skip: await scaleOutSkip() }, 
   const test = (name: string, fn: () => Promise<void>) => it(name, () => withOutput(cluster, fn));
 
   before(async () => {
-    cluster = await startCluster(3);
+    cluster = await startCluster(3, { SESSION_RECHECK_MS: String(RECHECK_MS) });
     [p1, p2, p3] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
   });
   afterEach(() => tabs.closeAll());
@@ -309,5 +323,46 @@ describe('a cluster of three Parley processes', { skip: await scaleOutSkip() }, 
     const marked = await http(p2.url, 'PATCH', `/api/messages/${ids[1]}/read`, { token: bob.token });
     assert.equal(marked.status, 200);
     await unreadEverywhere(bob, bTabs, 2);
+  });
+
+  test('a user disabled by the CLI or deleted in PostgreSQL loses their sockets on every process', async () => {
+    const [alice, carol, bob] = [
+      await registerUser(p1.url),
+      await registerUser(p2.url),
+      await registerUser(p3.url),
+    ];
+    const aliceTabs = [
+      await tabs.connect(p1, alice.token),
+      await tabs.connect(p2, alice.token),
+      await tabs.connect(p3, alice.token),
+    ];
+    const carolTabs = [await tabs.connect(p1, carol.token), await tabs.connect(p3, carol.token)];
+    const bobTab = await tabs.connect(p2, bob.token);
+
+    const disabled = await runParley(['user', 'disable', alice.user.username], {
+      env: { DATABASE_URL: cluster.databaseUrl, JWT_SECRET: 'any-secret-of-32-bytes-or-more-0123456789' },
+    });
+    assert.equal(disabled.code, 0, disabled.stderr);
+    await Promise.all(aliceTabs.map(closedAsGone));
+
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    await db.connect();
+    try {
+      await db.query('DELETE FROM users WHERE id = $1', [Number(carol.user._id)]);
+    } finally {
+      await db.end();
+    }
+    await Promise.all(carolTabs.map(closedAsGone));
+
+    await sleep(2 * RECHECK_MS);
+    assert.equal(bobTab.socket.connected, true, 'other users stay connected');
+    for (const node of [p1, p2, p3]) {
+      const me = await http(node.url, 'GET', '/api/auth/me', { token: alice.token });
+      assert.deepEqual(
+        [me.status, me.body.message],
+        [401, 'Authentication error: User not found'],
+        node.name,
+      );
+    }
   });
 });

@@ -5,11 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Parley } from '../../src/app.js';
 import { attachParley } from '../../src/library.js';
 import type { ExternalIdentity } from '../../src/services/ports.js';
+import { adminLogin, recordUnhandledRejections } from '../support/admin-ui.js';
 import { http } from '../support/http.js';
 import { connectClient, TestClient } from '../support/socket.js';
 
@@ -87,7 +89,7 @@ describe('library mode: attached to an Express 5 app', () => {
     app.get('/', (_req, res) => void res.send('the host app'));
     server = createServer(app);
     parley = await attachParley(server, {
-      env: { DATA_DIR: dataDir, JWT_SECRET: 'library-test-secret', LOG_LEVEL: 'silent' },
+      env: { DATA_DIR: dataDir, JWT_SECRET: 'library-test-secret-0123456789abcdefghij', LOG_LEVEL: 'silent' },
       identity,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -128,7 +130,7 @@ describe('library mode: registered on a Fastify app', () => {
     app.get('/api/app-status', async () => ({ app: 'fastify' }));
     app.setNotFoundHandler((_request, reply) => void reply.code(404).send({ hostNotFound: true }));
     await attachParley(app, {
-      env: { DATA_DIR: dataDir, JWT_SECRET: 'library-test-secret', LOG_LEVEL: 'silent' },
+      env: { DATA_DIR: dataDir, JWT_SECRET: 'library-test-secret-0123456789abcdefghij', LOG_LEVEL: 'silent' },
       identity,
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -148,5 +150,50 @@ describe('library mode: registered on a Fastify app', () => {
     const parleys = await fetch(`${url}/healthz`);
     assert.match(parleys.headers.get('content-security-policy') ?? '', /default-src 'none'/);
     await chatThrough(url);
+  });
+});
+
+describe('library mode with the admin UI: a hostile admin login cannot bring the host down', () => {
+  let server: Server;
+  let parley: Parley;
+  let dataDir: string;
+  const rejections = recordUnhandledRejections();
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'parley-lib-'));
+    const app = express();
+    app.get('/api/app-status', (_req, res) => void res.json({ app: 'express' }));
+    server = createServer(app);
+    parley = await attachParley(server, {
+      env: {
+        DATA_DIR: dataDir,
+        JWT_SECRET: 'library-test-secret-0123456789abcdefghij',
+        LOG_LEVEL: 'silent',
+        ADMIN_UI_USERNAME: 'ops',
+        ADMIN_UI_PASSWORD_HASH: bcrypt.hashSync('admin-ui-password', 4),
+      },
+      identity,
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    rejections.stop();
+    await parley?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers a non-string password with an error; the host and Parley keep serving', async () => {
+    const url = urlOf(server);
+    for (const password of [12345, { toString: 'x' }, ['admin-ui-password'], true]) {
+      assert.equal(await adminLogin(url, { username: 'ops', password }), 'invalid credentials');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Without a listener, Node's default for these would have ended the host's process.
+    assert.deepEqual(rejections.seen, [], 'no unhandled rejection');
+    assert.ok(server.listening);
+    assert.deepEqual((await http(url, 'GET', '/api/app-status')).body, { app: 'express' });
+    (await connectClient(url, 'token-u-ada')).close();
+    assert.equal(await adminLogin(url, { username: 'ops', password: 'admin-ui-password' }), 'connected');
   });
 });

@@ -9,9 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { SQLite as Database } from '../../src/store/sqlite-driver.js';
 import pg from 'pg';
 import { runParley, spawnParley, waitHealthy } from '../support/cli.js';
-import { http } from '../support/http.js';
+import { http, registerUser } from '../support/http.js';
 import { freePort } from '../support/redis-server.js';
 import { createTestSchema, postgresSkip, type TestSchema } from '../support/services.js';
+import { TestClient, connectClient } from '../support/socket.js';
 
 /**
  * The `parley` command as users run it: a real process per invocation (`node --import tsx src/cli.ts`),
@@ -53,7 +54,7 @@ describe('parley: usage', () => {
     assert.equal(help.code, 0, help.stderr);
     assert.equal(help.stderr, '');
     assert.match(help.stdout, /^Usage: parley <command>/);
-    for (const command of ['start', 'migrate', 'user create'])
+    for (const command of ['start', 'migrate', 'user create', 'user disable', 'user enable', 'user delete'])
       assert.match(help.stdout, new RegExp(`\\n  ${command} `));
     assert.equal(helpCommand.stdout, help.stdout);
     assert.deepEqual(version, { code: 0, stdout: `${VERSION}\n`, stderr: '' });
@@ -302,5 +303,96 @@ describe('parley user create and parley start on one DATA_DIR', () => {
       server.child.kill('SIGTERM');
     }
     assert.equal(await server.exited, 0, `${server.stdout()}\n${server.stderr()}`);
+  });
+});
+
+describe('parley user disable, enable and delete, while the server runs', () => {
+  const dataDir = freshDir();
+  const env = { DATA_DIR: dataDir };
+  let server: ReturnType<typeof spawnParley>;
+  let url: string;
+
+  /** Resolves once the server closed `client` for its user being gone (`error`, then the disconnect). */
+  const closedByServer = async (client: TestClient) => {
+    const reason = new Promise((resolve) => client.socket.once('disconnect', resolve));
+    const error = await client.next('error', () => true, 5000);
+    assert.deepEqual(error, { message: 'Authentication error: User not found' });
+    assert.equal(await reason, 'io server disconnect');
+  };
+  const refusal = async (token: string) => {
+    const client = new TestClient(url, { auth: { token } });
+    try {
+      await client.connected();
+      return 'connected';
+    } catch (err) {
+      return (err as Error).message;
+    } finally {
+      client.close();
+    }
+  };
+
+  before(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    server = spawnParley(['start'], {
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SESSION_RECHECK_MS: '200',
+    });
+    await waitHealthy(server, url);
+  });
+  after(async () => {
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+  });
+
+  it('disable closes the user’s open sockets on the running server; enable lets them back', async () => {
+    const [ada, ben] = [await registerUser(url), await registerUser(url)];
+    const [adas, bens] = [await connectClient(url, ada.token), await connectClient(url, ben.token)];
+    try {
+      const disabled = await runParley(['user', 'disable', ada.user.username.toUpperCase()], { env });
+      assert.equal(disabled.code, 0, disabled.stderr);
+      const printed = JSON.parse(disabled.stdout);
+      assert.equal(printed._id, ada.user._id);
+      assert.ok(!Number.isNaN(Date.parse(printed.disabledAt)));
+      await closedByServer(adas);
+      assert.equal(bens.socket.connected, true);
+      assert.equal(await refusal(ada.token), 'Authentication error: User not found');
+
+      const enabled = await runParley(['user', 'enable', ada.user._id], { env });
+      assert.equal(enabled.code, 0, enabled.stderr);
+      assert.equal(JSON.parse(enabled.stdout).disabledAt, null);
+      assert.equal(await refusal(ada.token), 'connected');
+    } finally {
+      adas.close();
+      bens.close();
+    }
+  });
+
+  it('delete closes the user’s sockets and removes them; unknown users exit 1, no user exits 2', async () => {
+    const cy = await registerUser(url);
+    const cys = await connectClient(url, cy.token);
+    try {
+      const deleted = await runParley(['user', 'delete', cy.user._id], { env });
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.equal(JSON.parse(deleted.stdout).username, cy.user.username);
+      await closedByServer(cys);
+      const me = await http(url, 'GET', '/api/auth/me', { token: cy.token });
+      assert.deepEqual([me.status, me.body.message], [401, 'Authentication error: User not found']);
+    } finally {
+      cys.close();
+    }
+    const again = await runParley(['user', 'delete', cy.user._id], { env });
+    assert.deepEqual(again, { code: 1, stdout: '', stderr: `User not found: ${cy.user._id}\n` });
+    const [none, two] = await Promise.all([
+      runParley(['user', 'disable'], { env }),
+      runParley(['user', 'enable', 'a', 'b'], { env }),
+    ]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^parley: user disable: <user> is required/);
+    assert.equal(two.code, 2);
+    assert.match(two.stderr, /^parley: user enable: give one user only/);
   });
 });

@@ -12,7 +12,7 @@ import { http } from './http.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Settings Parley reads (and the test runner's marker, which would make a child act as a test). */
 const SETTING =
-  /^(PORT|HOST|DATA_DIR|DATABASE_|REDIS_|JWT_|LOG_LEVEL|MAX_|TYPING_|CORS_|BODY_|SOCKET_|PRESENCE_|RATE_LIMIT|TRUST_PROXY|NODE_TEST_CONTEXT$)/;
+  /^(PORT|HOST|DATA_DIR|DATABASE_|REDIS_|JWT_|LOG_LEVEL|MAX_|TYPING_|CORS_|BODY_|SOCKET_|PRESENCE_|RATE_LIMIT|SESSION_|TRUST_PROXY|NODE_TEST_CONTEXT$)/;
 
 export interface ParleyProcess {
   child: ChildProcess;

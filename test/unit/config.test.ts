@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 /** The one-line message `loadConfig` throws for `env`. */
+/** A secret long enough for JWT_SECRET (32 bytes or more). */
+const SHARED = 'a-shared-secret-0123456789abcdefghij';
+
 const problem = (env: Record<string, string | undefined>): string => {
   try {
     loadConfig(env);
@@ -31,6 +34,7 @@ describe('loadConfig', () => {
         jwtTtlSeconds: 7 * 86400,
         jwtIssuer: undefined,
         jwtAudience: undefined,
+        jwtIdClaims: ['sub', 'userId', 'id', '_id'],
         logLevel: 'info',
         maxMessageLength: 5000,
         typingTimeoutMs: 5000,
@@ -65,12 +69,14 @@ describe('loadConfig', () => {
           register: [{ points: 1000, durationSeconds: 3600 }],
           query: [{ points: 600, durationSeconds: 60 }],
           handshakeFailure: [{ points: 100, durationSeconds: 60 }],
+          adminUi: [{ points: 10, durationSeconds: 900 }],
         },
         maxSocketsPerUser: 50,
         maxConnectionsPerIp: 1000,
         socketMaxInflight: 64,
         httpRequestTimeoutMs: 30_000,
         httpConnectionTimeoutMs: 60_000,
+        sessionRecheckMs: 5000,
         trustProxy: false,
         maxPendingPasswordHashes: 16,
         registrationRoles: ['customer'],
@@ -89,6 +95,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_LOGIN_IP: '50/10m',
       RATE_LIMIT_QUERY: '20/1m',
       RATE_LIMIT_HANDSHAKE_FAILURES: 'off',
+      RATE_LIMIT_ADMIN_UI: '4/5m',
     });
     assert.deepEqual(config.rateLimits.send, [
       { points: 5, durationSeconds: 2 },
@@ -103,12 +110,15 @@ describe('loadConfig', () => {
     ]);
     assert.deepEqual(config.rateLimits.query, [{ points: 20, durationSeconds: 60 }]);
     assert.deepEqual(config.rateLimits.handshakeFailure, []);
+    assert.deepEqual(config.rateLimits.adminUi, [{ points: 4, durationSeconds: 300 }]);
     assert.deepEqual(loadConfig({ RATE_LIMITS: 'off', RATE_LIMIT_SEND: '1/1s' }).rateLimits, {});
     assert.match(problem({ RATE_LIMIT_SEND: 'fast' }), /RATE_LIMIT_SEND/);
     assert.match(problem({ RATE_LIMIT_TYPING: '0/10s' }), /RATE_LIMIT_TYPING/);
     assert.match(problem({ RATE_LIMITS: 'maybe' }), /RATE_LIMITS/);
     assert.match(problem({ JWT_REQUIRE_EXP: 'sometimes' }), /JWT_REQUIRE_EXP/);
     assert.match(problem({ MAX_SOCKETS_PER_USER: '0' }), /MAX_SOCKETS_PER_USER/);
+    assert.equal(loadConfig({ SESSION_RECHECK_MS: '250' }).sessionRecheckMs, 250);
+    assert.match(problem({ SESSION_RECHECK_MS: '10' }), /SESSION_RECHECK_MS must be an integer/);
     assert.equal(loadConfig({ JWT_REQUIRE_EXP: 'false' }).jwtRequireExp, false);
   });
 
@@ -138,7 +148,7 @@ describe('loadConfig', () => {
       PORT: '8080',
       HOST: '127.0.0.1',
       DATA_DIR: '/var/lib/parley',
-      JWT_SECRET: 'shh-a-secret',
+      JWT_SECRET: 'shh-a-secret-of-at-least-32-bytes!',
       JWT_EXPIRES_IN: '12h',
       LOG_LEVEL: 'debug',
       MAX_MESSAGE_LENGTH: '200',
@@ -151,7 +161,7 @@ describe('loadConfig', () => {
     assert.equal(config.port, 8080);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.dataDir, '/var/lib/parley');
-    assert.equal(config.jwtSecret, 'shh-a-secret');
+    assert.equal(config.jwtSecret, 'shh-a-secret-of-at-least-32-bytes!');
     assert.equal(config.jwtTtlSeconds, 12 * 3600);
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.maxMessageLength, 200);
@@ -187,7 +197,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       REDIS_URL: 'redis://localhost:6379',
       DATABASE_URL: 'postgres://u:p@localhost/parley',
-      JWT_SECRET: 'shared',
+      JWT_SECRET: SHARED,
     });
     assert.equal(config.redisUrl, 'redis://localhost:6379');
     assert.equal(config.databaseUrl, 'postgres://u:p@localhost/parley');
@@ -209,16 +219,36 @@ describe('loadConfig', () => {
   });
 
   it('names REDIS_URL and DATABASE_URL when they are not redis or postgres URLs', () => {
-    const redis = problem({ REDIS_URL: 'http://x', JWT_SECRET: 'shared' });
+    const redis = problem({ REDIS_URL: 'http://x', JWT_SECRET: SHARED });
     assert.match(redis, /REDIS_URL/);
     assert.doesNotMatch(redis, /JWT_SECRET/);
-    assert.match(problem({ DATABASE_URL: 'mysql://x/db', JWT_SECRET: 'shared' }), /DATABASE_URL/);
+    assert.match(problem({ DATABASE_URL: 'mysql://x/db', JWT_SECRET: SHARED }), /DATABASE_URL/);
   });
 
   it('requires JWT_SECRET when REDIS_URL or DATABASE_URL is set', () => {
     assert.match(problem({ REDIS_URL: 'redis://localhost:6379' }), /JWT_SECRET/);
     assert.match(problem({ DATABASE_URL: 'postgres://localhost/parley' }), /JWT_SECRET/);
     assert.match(problem({ REDIS_URL: 'redis://localhost:6379', JWT_SECRET: '' }), /JWT_SECRET/);
+  });
+
+  it('refuses a JWT_SECRET shorter than 32 bytes, saying how long it must be', () => {
+    for (const secret of ['x', 'shared', 'a'.repeat(31)]) {
+      assert.match(problem({ JWT_SECRET: secret }), /JWT_SECRET must be at least 32 bytes/);
+    }
+    // Bytes, not characters: 11 three-byte characters are 33 bytes.
+    assert.equal(loadConfig({ JWT_SECRET: '€'.repeat(11) }).jwtSecret, '€'.repeat(11));
+    assert.equal(loadConfig({ JWT_SECRET: 'a'.repeat(32) }).jwtSecret, 'a'.repeat(32));
+  });
+
+  it('reads JWT_ID_CLAIMS as a comma-separated list of claim names, and names it when invalid', () => {
+    assert.deepEqual(loadConfig({ JWT_ID_CLAIMS: 'sub' }).jwtIdClaims, ['sub']);
+    assert.deepEqual(loadConfig({ JWT_ID_CLAIMS: ' uid , sub,uid ' }).jwtIdClaims, ['uid', 'sub']);
+    assert.deepEqual(loadConfig({ JWT_ID_CLAIMS: 'https://example.com/user_id' }).jwtIdClaims, [
+      'https://example.com/user_id',
+    ]);
+    for (const value of [',', 'sub,,id', 'user id', 'x'.repeat(257)])
+      assert.match(problem({ JWT_ID_CLAIMS: value }), /JWT_ID_CLAIMS must be a comma-separated list/);
+    assert.ok(Object.isFrozen(loadConfig({}).jwtIdClaims));
   });
 
   it('lists several problems together in one line', () => {

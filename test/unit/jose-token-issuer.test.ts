@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT, decodeJwt } from 'jose';
 import { AppError } from '../../src/domain/errors.js';
+import { loadConfig } from '../../src/config.js';
 import { JoseTokenIssuer } from '../../src/security/jose-token-issuer.js';
 
 const SECRET = 'unit-test-secret-0123456789-abcdefghijklmnop';
@@ -88,5 +89,44 @@ describe('JoseTokenIssuer', () => {
       .setExpirationTime('1h')
       .sign(key);
     await invalid(tokens, wrongAudience);
+  });
+
+  describe('the claims that name the user (JWT_ID_CLAIMS)', () => {
+    const signed = (claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(key);
+
+    it('by default reads sub, userId, id or _id, in that order', async () => {
+      const tokens = new JoseTokenIssuer({ secret: SECRET, ttlSeconds: 3600 });
+      assert.equal((await tokens.verify(await signed({ userId: 'u1' }))).userId, 'u1');
+      assert.equal((await tokens.verify(await signed({ id: 2 }))).userId, '2');
+      assert.equal((await tokens.verify(await signed({ _id: 'm3' }))).userId, 'm3');
+      assert.equal((await tokens.verify(await signed({ _id: 'm3', id: 'i', sub: 's' }))).userId, 's');
+      assert.equal((await tokens.verify(await signed({ _id: 'm3', userId: 'u' }))).userId, 'u');
+    });
+
+    it('narrowed to sub, refuses tokens of other kinds that carry the id in another claim', async () => {
+      const tokens = new JoseTokenIssuer({ secret: SECRET, ttlSeconds: 3600, idClaims: ['sub'] });
+      assert.equal((await tokens.verify(await signed({ sub: '5', userId: '6' }))).userId, '5');
+      for (const claims of [{ userId: '6' }, { id: '6' }, { _id: '6' }, { sub: '' }, { sub: { id: 6 } }])
+        await invalid(tokens, await signed(claims));
+    });
+
+    it('follows a custom order, and reads only own claims', async () => {
+      const tokens = new JoseTokenIssuer({
+        secret: SECRET,
+        ttlSeconds: 3600,
+        idClaims: ['uid', 'sub', 'constructor'],
+      });
+      assert.equal((await tokens.verify(await signed({ sub: 's', uid: 'u' }))).userId, 'u');
+      assert.equal((await tokens.verify(await signed({ sub: 's' }))).userId, 's');
+      await invalid(tokens, await signed({ name: 'only inherited names' }));
+    });
+
+    it('is taken from the settings by fromConfig', async () => {
+      const config = loadConfig({ JWT_ID_CLAIMS: 'sub' });
+      const tokens = JoseTokenIssuer.fromConfig(config, SECRET);
+      await invalid(tokens, await signed({ userId: '6' }));
+      assert.equal((await tokens.verify(await tokens.issue('6'))).userId, '6');
+    });
   });
 });

@@ -1,5 +1,4 @@
 import type { Server as HttpServer } from 'node:http';
-import { instrument } from '@socket.io/admin-ui';
 import { Server } from 'socket.io';
 import type { ParleyMetrics } from '../../observability/metrics.js';
 import type { Logger } from '../../services/ports.js';
@@ -16,7 +15,7 @@ export interface SocketServerOptions {
   maxHttpBufferSize?: number;
   /** Per-IP checks on each new engine.io handshake (`ConnectionGuard.allowRequest`). */
   allowRequest?: ConnectionGuard['allowRequest'];
-  /** The Socket.IO admin UI: read-only, on namespace `/admin`, basic auth with a bcrypt hash. */
+  /** The Socket.IO admin UI's origin is allowed (with credentials); `attachAdminUi` adds the UI itself. */
   adminUi?: { username: string; passwordHash: string; origin: string };
 }
 
@@ -37,13 +36,6 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
     maxHttpBufferSize: options.maxHttpBufferSize ?? 1e6,
     ...(options.allowRequest ? { allowRequest: options.allowRequest } : {}),
   });
-  if (adminUi) {
-    instrument(io as unknown as Parameters<typeof instrument>[0], {
-      auth: { type: 'basic', username: adminUi.username, password: adminUi.passwordHash },
-      mode: 'production',
-      readonly: true,
-    });
-  }
   return io;
 }
 

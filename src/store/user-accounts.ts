@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely';
+import type { User } from '../domain/types.js';
+import { toUser, userColumns } from './rows.js';
+import { idOf, type Database } from './schema.js';
+
+/**
+ * `Store.setUserDisabled` and `Store.deleteUser` for the Kysely store: what an administrator does to an
+ * account (see `parley user disable|enable|delete`).
+ */
+
+export async function setUserDisabled(
+  db: Kysely<Database>,
+  userId: string,
+  disabledAt: Date | null,
+): Promise<User | undefined> {
+  const id = idOf(userId);
+  if (id === undefined) return undefined;
+  let update = db
+    .updateTable('users')
+    .set({ disabled_at: disabledAt === null ? null : disabledAt.getTime() })
+    .where('id', '=', id);
+  // Disabling twice keeps the first time.
+  if (disabledAt !== null) update = update.where('disabled_at', 'is', null);
+  await update.execute();
+  const row = await db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function deleteUser(db: Kysely<Database>, userId: string): Promise<boolean> {
+  const id = idOf(userId);
+  if (id === undefined) return false;
+  return db.transaction().execute(async (tx) => {
+    // Their contacts' rows about them too: a conversation with a deleted user is gone for both sides.
+    await tx
+      .deleteFrom('contacts')
+      .where((eb) => eb.or([eb('user_id', '=', id), eb('contact_id', '=', id)]))
+      .execute();
+    await tx
+      .deleteFrom('messages')
+      .where((eb) => eb.or([eb('sender_id', '=', id), eb('receiver_id', '=', id)]))
+      .execute();
+    const result = await tx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  });
+}

@@ -193,7 +193,7 @@ const schema = z
       .transform((v) => (v === 'off' ? '0' : v))
       .pipe(int('MAX_CONNECTIONS_PER_IP', 0, 10_000_000))
       .default(1000),
-    SOCKET_MAX_INFLIGHT: int('SOCKET_MAX_INFLIGHT', 1, 100_000).default(64),
+    SOCKET_MAX_INFLIGHT: int('SOCKET_MAX_INFLIGHT', 1, 100_000).default(500),
     HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 1000, 3_600_000).default(30_000),
     // Above Socket.IO's 25 s long-polling hold, so an idle polling client is never cut off.
     HTTP_CONNECTION_TIMEOUT_MS: int('HTTP_CONNECTION_TIMEOUT_MS', 30_000, 3_600_000).default(60_000),

@@ -38,6 +38,7 @@ export function externalUsersContract(name: string, open: () => Promise<OpenedSt
       role: input.role,
       lastSeen: null,
       createdAt,
+      externalId: input.externalId,
     });
 
     before(async () => {

@@ -73,7 +73,7 @@ describe('loadConfig', () => {
         },
         maxSocketsPerUser: 50,
         maxConnectionsPerIp: 1000,
-        socketMaxInflight: 64,
+        socketMaxInflight: 500,
         httpRequestTimeoutMs: 30_000,
         httpConnectionTimeoutMs: 60_000,
         sessionRecheckMs: 5000,

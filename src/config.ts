@@ -1,5 +1,9 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DURATION, UNIT_SECONDS, bool, int, rate, trustProxy, url, type Rate } from './config-fields.js';
+
+export type { Rate, TrustProxy } from './config-fields.js';
+export type { Config, RateLimits } from './config-types.js';
+import type { Config } from './config-types.js';
 
 /**
  * Every setting Parley reads, validated once at start. `loadConfig` is the only reader of the
@@ -7,103 +11,6 @@ import { z } from 'zod';
  *
  * @example const config = loadConfig(process.env);
  */
-
-const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
-
-const int = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, `${name} must be an integer between ${min} and ${max}`)
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, `${name} must be an integer between ${min} and ${max}`)
-        .max(max, `${name} must be an integer between ${min} and ${max}`),
-    );
-
-/** A rate: `<count>/<duration>` such as `300/60s`, `10/15m`; `off` or `0` disables it. */
-const RATE = /^(\d+)\s*\/\s*(\d+)\s*(s|m|h)?$/;
-export interface Rate {
-  points: number;
-  durationSeconds: number;
-}
-const rate = (name: string, fallback: string) =>
-  z
-    .string()
-    .trim()
-    .default(fallback)
-    .refine(
-      (v) => v === 'off' || v === '0' || (RATE.test(v) && Number(RATE.exec(v)?.[1]) > 0),
-      `${name} must be a rate such as ${fallback} (count/duration, duration in s, m or h), or off`,
-    )
-    .transform((v): Rate | undefined => {
-      const m = RATE.exec(v);
-      if (!m) return undefined;
-      const seconds = Number(m[2]) * UNIT_SECONDS[(m[3] ?? 's') as keyof typeof UNIT_SECONDS];
-      return seconds > 0 ? { points: Number(m[1]), durationSeconds: seconds } : undefined;
-    });
-
-/**
- * Which proxies' `X-Forwarded-For` entries to believe: `false` (none: the client IP is the peer's
- * address), a hop count (`1`: the address the nearest proxy saw; `true` means 1), or a comma-separated
- * list of proxy addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1`, also `loopback`, `linklocal`,
- * `uniquelocal`). Trusting every hop would let a client pick its own IP by sending the header itself.
- */
-export type TrustProxy = false | number | string[];
-const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-const isProxyAddress = (entry: string) => {
-  if (PROXY_NAMES.has(entry)) return true;
-  const [address = '', prefix, extra] = entry.split('/');
-  const family = isIP(address);
-  if (family === 0 || extra !== undefined) return false;
-  if (prefix === undefined) return true;
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
-};
-const trustProxy = z
-  .string()
-  .trim()
-  .default('false')
-  .refine(
-    (v) =>
-      /^(true|false|on|off|yes|no|\d{1,2})$/.test(v) ||
-      v
-        .split(',')
-        .map((e) => e.trim())
-        .every(isProxyAddress),
-    'TRUST_PROXY must be false, a hop count (1 = the nearest proxy; true means 1), or a comma-separated list of proxy addresses or CIDR ranges',
-  )
-  .transform((v): TrustProxy => {
-    if (['false', 'off', 'no', '0'].includes(v)) return false;
-    if (['true', 'on', 'yes'].includes(v)) return 1;
-    if (/^\d+$/.test(v)) return Number(v);
-    return v.split(',').map((e) => e.trim());
-  });
-
-const bool = (name: string, fallback: boolean) =>
-  z
-    .enum(['true', 'false', 'on', 'off', '1', '0', 'yes', 'no'], {
-      error: `${name} must be true or false`,
-    })
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => ['true', 'on', '1', 'yes'].includes(v));
-
-const url = (name: string, protocols: string[]) =>
-  z
-    .string()
-    .trim()
-    .refine(
-      (v) => {
-        try {
-          return protocols.includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      },
-      `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
-    );
 
 const schema = z
   .object({
@@ -233,98 +140,6 @@ const schema = z
       });
     }
   });
-
-export interface Config {
-  port: number;
-  host: string;
-  dataDir: string;
-  databaseUrl?: string;
-  redisUrl?: string;
-  /** Unset means: generate one and keep it in `dataDir`. */
-  jwtSecret?: string;
-  jwtTtlSeconds: number;
-  /** Refuse tokens without `exp`. */
-  jwtRequireExp: boolean;
-  /** Clock skew allowed when checking `exp`/`nbf`, in seconds. */
-  jwtClockToleranceSeconds: number;
-  /** Per-user (and, for failed logins, per-IP) limits; an absent one is off. */
-  rateLimits: RateLimits;
-  /** The Socket.IO admin UI (`@socket.io/admin-ui`, read-only, namespace `/admin`): off unless set. */
-  adminUi?: { username: string; passwordHash: string; origin: string };
-  /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>`. */
-  metricsToken?: string;
-  /** Whose `X-Forwarded-For` to believe for the client IP (login and registration limits). */
-  trustProxy: TrustProxy;
-  /** Roles a user may choose at public registration (`*`: any); others register as `customer`. */
-  registrationRoles: readonly string[];
-  /** Most argon2 hashes and verifications (logins, registrations) running or waiting at once. */
-  maxPendingPasswordHashes: number;
-  /** Most sockets one user may hold open on one process; more are refused at the handshake. */
-  maxSocketsPerUser: number;
-  /** Most engine.io sessions one client IP may hold open on one process; unset means no cap. */
-  maxConnectionsPerIp?: number;
-  /** Most event handlers of one socket running at once; a socket sending more is disconnected. */
-  socketMaxInflight: number;
-  /** Own HTTP server: time to receive a whole request, and socket idle time, before it is cut off. */
-  httpRequestTimeoutMs: number;
-  httpConnectionTimeoutMs: number;
-  /** How often each process re-checks the users holding its sockets (deleted or disabled: disconnected). */
-  sessionRecheckMs: number;
-  /** When set, tokens are issued with this `iss`/`aud` and only tokens carrying them are accepted. */
-  jwtIssuer?: string;
-  jwtAudience?: string;
-  /**
-   * The claims that may carry the user id, tried in order. The default also reads tokens minted by other
-   * systems; narrow it (to `sub`) when other kinds of token share the secret.
-   */
-  jwtIdClaims: readonly string[];
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  maxMessageLength: number;
-  typingTimeoutMs: number;
-  /** `*` for any origin, or a list of allowed origins. */
-  corsOrigins: '*' | string[];
-  databasePoolMax: number;
-  /** Largest REST request body accepted (413 above). */
-  bodyLimitBytes: number;
-  /** Largest Socket.IO message accepted; a client sending more is disconnected (that client only). */
-  socketMaxPayloadBytes: number;
-  /** Prefix of every Redis key and pub/sub channel Parley uses. */
-  redisPrefix: string;
-  /** How long a connection's presence entry lives in Redis without a refresh. */
-  presenceTtlMs: number;
-  /** Who is told about whose presence: everyone (the spec), or users who share a conversation. */
-  presenceScope: 'all' | 'contacts';
-  /** Whether `online_users` entries carry each user's `email`, as the seed's payload does. */
-  onlineUsersEmail: boolean;
-  /** Socket.IO fan-out over Redis: sharded pub/sub (Redis 7+, a channel per room) or classic pub/sub. */
-  redisAdapter: 'sharded' | 'classic';
-}
-
-/** Each action's windows (a call must fit in every one); an absent or empty list is no limit. */
-export interface RateLimits {
-  /** `send_message` and `POST /api/messages`, per sender: per minute and per second (burst). */
-  send?: readonly Rate[];
-  /** `typing_start` and `typing_stop`, per typist. */
-  typing?: readonly Rate[];
-  /** `mark_message_read` and `PATCH /api/messages/:id/read`, per reader. */
-  read?: readonly Rate[];
-  /** Failed logins per account (email or username) and client IP; reaching it blocks for the duration. */
-  loginAccount?: readonly Rate[];
-  /** Failed logins per account from any IP. */
-  loginAccountAllIps?: readonly Rate[];
-  /** Failed logins per client IP, whatever the account. */
-  loginIp?: readonly Rate[];
-  /** Registration attempts per client IP. */
-  registerIp?: readonly Rate[];
-  /** Registration attempts across all clients. */
-  register?: readonly Rate[];
-  /** Reads (history, sync, unread count, user search; socket and REST together), per user. */
-  query?: readonly Rate[];
-  /** Failed Socket.IO handshakes (refused authentication) per client IP; past it, handshakes are refused. */
-  handshakeFailure?: readonly Rate[];
-  /** Admin UI password attempts per client IP (each one costs a bcrypt check); a success clears it. */
-  adminUi?: readonly Rate[];
-}
 
 const windows = (...rates: Array<Rate | undefined>): readonly Rate[] =>
   Object.freeze(rates.filter((r): r is Rate => r !== undefined));

@@ -7,7 +7,8 @@ import { PendingKeys } from './pending-keys.js';
 import { upsertExternalUser } from './external-users.js';
 import { deleteUser, setUserDisabled } from './user-accounts.js';
 import type { StoreDialect } from './dialect.js';
-import { likePattern, toMessage, toUser, userColumns } from './rows.js';
+import { toMessage, toUser, userColumns } from './rows.js';
+import { searchUsers } from './user-search.js';
 import { definedIds, idOf, pairOf, type Database, type MessagesTable } from './schema.js';
 import type { ExternalUser, NewMessage, NewUser, Store, UserSearch } from './store.js';
 
@@ -106,30 +107,8 @@ export class KyselyStore implements Store {
     return row && { user: toUser(row), passwordHash: row.password_hash };
   }
 
-  async searchUsers(search: UserSearch): Promise<{ users: User[]; total: number }> {
-    let base = this.db.selectFrom('users');
-    const exclude = search.excludeId === undefined ? undefined : idOf(search.excludeId);
-    if (exclude !== undefined) base = base.where('id', '!=', exclude);
-    if (search.query) {
-      const pattern = likePattern(search.query);
-      base = base.where((eb) =>
-        eb.or([
-          eb(sql`lower(name)`, 'like', sql`${pattern} escape '\\'`),
-          eb(sql`lower(username)`, 'like', sql`${pattern} escape '\\'`),
-        ]),
-      );
-    }
-    const [rows, count] = await Promise.all([
-      base
-        .select(userColumns)
-        .orderBy(sql`lower(name)`)
-        .orderBy('id')
-        .limit(search.limit)
-        .offset(search.offset)
-        .execute(),
-      base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { users: rows.map(toUser), total: Number(count.n) };
+  searchUsers(search: UserSearch): Promise<{ users: User[]; total: number }> {
+    return searchUsers(this.db, search);
   }
 
   async setLastSeen(userId: string, at: Date): Promise<void> {

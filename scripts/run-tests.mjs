@@ -50,6 +50,8 @@ const run = (title, files, env = {}) => {
       '--import',
       'tsx',
       '--test',
+      // A test that hangs fails after three minutes instead of holding the whole run.
+      '--test-timeout=180000',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=./scripts/skip-reporter.mjs',

@@ -83,11 +83,13 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   const standalone = !options.fastify && !options.server;
   const shared = options.server;
   // Per-request log lines are off: at chat rates they cost more than they tell. Errors are still logged.
+  // Whose X-Forwarded-For is believed: one rule for REST, Socket.IO handshakes and admin UI logins.
+  const trustProxy = trustFunction(config.trustProxy);
   const own = {
     logger: { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: trustFunction(config.trustProxy),
+    trustProxy,
     // Each request's id: the caller's `x-request-id` when it sends a sane one, else a fresh UUID. It is
     // on every log line of the request (`reqId`) and sent back as `x-request-id`. Checked before Fastify
     // binds it to the request's logger, so a client cannot put arbitrary text into the logs.
@@ -130,7 +132,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   const store = new KyselyStore(dialect);
   const connections = new ConnectionGuard({
     maxPerIp: config.maxConnectionsPerIp,
-    trustProxy: trustFunction(config.trustProxy),
+    trustProxy,
     logger,
   });
   const io = createSocketServer(fastify.server, {
@@ -152,7 +154,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     prefix: config.redisPrefix,
   });
   if (config.adminUi) {
-    attachAdminUi(io, config.adminUi, { limits, logger, trustProxy: trustFunction(config.trustProxy) });
+    attachAdminUi(io, config.adminUi, { limits, logger, trustProxy });
   }
   const metrics = new ParleyMetrics({
     connectedSockets: () => io.engine.clientsCount,

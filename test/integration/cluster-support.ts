@@ -41,6 +41,31 @@ export function spawnNode(name: string, port: number, env: Record<string, string
   return new ClusterNode(name, port, child);
 }
 
+/**
+ * `spawnNode` on a free port (or on `port`, for a restart on the same address), ready. A free port is
+ * found by listening on 0 and closing, so another process may take it before the child listens: a child
+ * that exits with EADDRINUSE is started again (on a new port, or on `port` once it is free) until
+ * `timeoutMs` has passed, instead of failing the test by chance.
+ */
+export async function spawnReady(
+  name: string,
+  env: Record<string, string>,
+  options: { port?: number; timeoutMs?: number; onSpawn?: (node: ClusterNode) => void } = {},
+): Promise<ClusterNode> {
+  const deadline = Date.now() + (options.timeoutMs ?? READY_TIMEOUT_MS);
+  for (;;) {
+    const node = spawnNode(name, options.port ?? (await freePort()), env);
+    options.onSpawn?.(node);
+    try {
+      await node.waitReady(Math.max(1000, deadline - Date.now()));
+      return node;
+    } catch (err) {
+      if (!node.portWasTaken() || Date.now() >= deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
+
 export class ClusterNode {
   readonly url: string;
   private output = '';
@@ -69,6 +94,11 @@ export class ClusterNode {
 
   get alive(): boolean {
     return !this.ended;
+  }
+
+  /** Whether the process ended because its port was already in use. */
+  portWasTaken(): boolean {
+    return this.ended && this.output.includes('EADDRINUSE');
   }
 
   /** What the process printed so far, labelled, for failure messages. */
@@ -144,14 +174,15 @@ export async function startCluster(
   const dirs: string[] = [];
   const nodes: ClusterNode[] = [];
   // Should the test process end without running `after` (a crash, a cancelled run), take the children along.
-  const killAll = () => nodes.forEach((n) => n.kill('SIGKILL'));
+  const all: ClusterNode[][] = [];
+  const killAll = () => all.flat().forEach((n) => n.kill('SIGKILL'));
   process.once('exit', killAll);
   const cluster: Cluster = {
     nodes,
     databaseUrl: schema.url,
     describe: () => nodes.map((n) => n.describe()).join('\n'),
     stop: async () => {
-      await Promise.all(nodes.map((n) => n.stop()));
+      await Promise.all(all.flat().map((n) => n.stop()));
       process.off('exit', killAll);
       await schema.drop();
       await redis?.clear();
@@ -159,25 +190,27 @@ export async function startCluster(
     },
   };
   try {
+    const starting = [];
     for (let i = 1; i <= size; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
       dirs.push(dataDir);
-      const port = await freePort();
-      nodes.push(
-        spawnNode(`process ${i}`, port, {
-          DATA_DIR: dataDir,
-          DATABASE_URL: schema.url,
-          REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
-          REDIS_PREFIX: redisPrefix,
-          JWT_SECRET: CLUSTER_SECRET,
-          LOG_LEVEL: 'warn',
-          PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
-          TYPING_TIMEOUT_MS: String(TYPING_TIMEOUT_MS),
-          ...env,
-        }),
-      );
+      const settings = {
+        DATA_DIR: dataDir,
+        DATABASE_URL: schema.url,
+        REDIS_URL: options.redisUrl ?? TEST_REDIS_URL,
+        REDIS_PREFIX: redisPrefix,
+        JWT_SECRET: CLUSTER_SECRET,
+        LOG_LEVEL: 'warn',
+        PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
+        TYPING_TIMEOUT_MS: String(TYPING_TIMEOUT_MS),
+        ...env,
+      };
+      // Every attempt is tracked, so `stop` ends one that is still starting when another fails.
+      const tracked: ClusterNode[] = [];
+      starting.push(spawnReady(`process ${i}`, settings, { onSpawn: (n) => tracked.push(n) }));
+      all.push(tracked);
     }
-    await Promise.all(nodes.map((n) => n.waitReady()));
+    nodes.push(...(await Promise.all(starting)));
   } catch (err) {
     await cluster.stop().catch(() => undefined);
     throw err;

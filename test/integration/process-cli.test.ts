@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { SQLite as Database } from '../../src/store/sqlite-driver.js';
 import pg from 'pg';
-import { runParley, spawnParley, waitHealthy } from '../support/cli.js';
+import { listeningUrl, runParley, spawnParley, waitHealthy } from '../support/cli.js';
 import { http, registerUser } from '../support/http.js';
 import { freePort } from '../support/redis-server.js';
 import { createTestSchema, postgresSkip, type TestSchema } from '../support/services.js';
@@ -255,14 +255,8 @@ describe('parley user create and parley start on one DATA_DIR', () => {
   });
 
   it('`parley start` serves that user, accepts the CLI’s token, and exits 0 on SIGTERM', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const server = spawnParley(['start'], {
-      ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    });
+    const server = spawnParley(['start'], { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    const url = await listeningUrl(server);
     try {
       await waitHealthy(server, url);
       const login = await http(url, 'POST', '/api/auth/login', {
@@ -314,10 +308,9 @@ describe('parley user disable, enable and delete, while the server runs', () => 
 
   /** Resolves once the server closed `client` for its user being gone (`error`, then the disconnect). */
   const closedByServer = async (client: TestClient) => {
-    const reason = new Promise((resolve) => client.socket.once('disconnect', resolve));
     const error = await client.next('error', () => true, 5000);
     assert.deepEqual(error, { message: 'Authentication error: User not found' });
-    assert.equal(await reason, 'io server disconnect');
+    assert.equal(await client.closed(5000), 'io server disconnect');
   };
   const refusal = async (token: string) => {
     const client = new TestClient(url, { auth: { token } });
@@ -332,15 +325,14 @@ describe('parley user disable, enable and delete, while the server runs', () => 
   };
 
   before(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
     server = spawnParley(['start'], {
       ...env,
-      PORT: String(port),
+      PORT: '0',
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       SESSION_RECHECK_MS: '200',
     });
+    url = await listeningUrl(server);
     await waitHealthy(server, url);
   });
   after(async () => {

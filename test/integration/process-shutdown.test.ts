@@ -6,7 +6,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import type { WireMessage } from '../../src/protocol/outputs.js';
 import { http, registerUser, type Registered } from '../support/http.js';
 import { TestClient, sleep } from '../support/socket.js';
-import { freePort, spawnNode, type ClusterNode } from './cluster-support.js';
+import { spawnReady, type ClusterNode } from './cluster-support.js';
 
 /**
  * Graceful shutdown of a real Parley process (`src/main.ts`, SQLite) under load: clients send messages
@@ -26,17 +26,13 @@ const dirs: string[] = [];
 const killAll = () => nodes.forEach((n) => n.kill('SIGKILL'));
 process.once('exit', killAll);
 
-/** `node --import tsx src/main.ts` on SQLite in `dataDir`, ready on `port`. */
-async function spawnParley(name: string, port: number, dataDir: string): Promise<ClusterNode> {
-  const node = spawnNode(name, port, {
-    DATA_DIR: dataDir,
-    JWT_SECRET: SECRET,
-    LOG_LEVEL: 'info',
-    RATE_LIMITS: 'off',
-  });
-  nodes.add(node);
-  await node.waitReady();
-  return node;
+/**
+ * `node --import tsx src/main.ts` on SQLite in `dataDir`, ready on a free port, or on `port` (a restart
+ * on the same address, so that clients reconnect by themselves).
+ */
+async function spawnParley(name: string, dataDir: string, port?: number): Promise<ClusterNode> {
+  const env = { DATA_DIR: dataDir, JWT_SECRET: SECRET, LOG_LEVEL: 'info', RATE_LIMITS: 'off' };
+  return spawnReady(name, env, { ...(port === undefined ? {} : { port }), onSpawn: (n) => nodes.add(n) });
 }
 
 function waitFor(client: TestClient, event: 'connect' | 'disconnect', ms: number): Promise<unknown> {
@@ -116,8 +112,7 @@ async function shutdownUnderLoad(
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-shutdown-'));
   dirs.push(dataDir);
-  const port = await freePort();
-  const first = await spawnParley('first process', port, dataDir);
+  const first = await spawnParley('first process', dataDir);
   let second: ClusterNode | undefined;
   const senders: Sender[] = [];
   try {
@@ -160,7 +155,7 @@ async function shutdownUnderLoad(
 
     // The same port and DATA_DIR: the clients come back by themselves.
     const reconnected = senders.map((s) => waitFor(s.client, 'connect', 15_000));
-    second = await spawnParley('second process', port, dataDir);
+    second = await spawnParley('second process', dataDir, first.port);
     await Promise.all(reconnected);
     await Promise.all(senders.map((s) => s.client.next('connection', () => true, 5000)));
 

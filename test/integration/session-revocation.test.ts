@@ -24,10 +24,9 @@ const GONE = 'Authentication error: User not found';
  */
 async function revoked(client: TestClient): Promise<number> {
   const started = Date.now();
-  const reason = new Promise<string>((resolve) => client.socket.once('disconnect', resolve));
   const error = await client.next<{ message: string }>('error', () => true, WITHIN_MS);
   assert.deepEqual(error, { message: GONE });
-  assert.equal(await reason, 'io server disconnect');
+  assert.equal(await client.closed(WITHIN_MS), 'io server disconnect');
   return Date.now() - started;
 }
 

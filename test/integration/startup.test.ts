@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { listeningUrl } from '../support/cli.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,24 +82,6 @@ async function healthy(child: Child, url: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.fail(`Parley did not become healthy (exited: ${gone})\n${child.stdout()}\n${child.stderr()}`);
-}
-
-/** The address from the child's "Parley is listening" log line, once it has printed it. */
-async function listeningUrl(child: Child): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && child.proc.exitCode === null) {
-    // Complete lines only: the last one may still be arriving.
-    const line = child
-      .stdout()
-      .split('\n')
-      .slice(0, -1)
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg?: string; address?: string })
-      .find((l) => l.msg === 'Parley is listening');
-    if (line?.address) return line.address;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return assert.fail(`no "Parley is listening" line\n${child.stdout()}\n${child.stderr()}`);
 }
 
 const logLines = (child: Child) =>

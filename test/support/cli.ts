@@ -88,3 +88,29 @@ export async function waitHealthy(run: ParleyProcess, url: string, timeoutMs = 2
   }
   throw new Error(`parley start did not become healthy (exited: ${gone})\n${run.stdout()}\n${run.stderr()}`);
 }
+
+/**
+ * The address a `parley start` (or `src/main.ts`) child listens on, from its "Parley is listening" log line
+ * (it needs `LOG_LEVEL=info` or lower; start it with `PORT=0` so no port is probed and reused).
+ */
+export async function listeningUrl(
+  run: { stdout(): string; stderr(): string; exited: Promise<unknown> },
+  timeoutMs = 20_000,
+): Promise<string> {
+  let gone = false;
+  void run.exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !gone) {
+    // Complete lines only: the last one may still be arriving.
+    const line = run
+      .stdout()
+      .split('\n')
+      .slice(0, -1)
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; address?: string })
+      .find((l) => l.msg === 'Parley is listening');
+    if (line?.address) return line.address;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no "Parley is listening" line (exited: ${gone})\n${run.stdout()}\n${run.stderr()}`);
+}

@@ -18,6 +18,34 @@ export class TestClient {
       this.events.push({ event, payload, taken: false });
       for (const wake of this.waiters) wake();
     });
+    this.socket.on('disconnect', (reason: string) => {
+      this.disconnectReason = reason;
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  /** Why the socket was last disconnected, once it has been. */
+  private disconnectReason: string | undefined;
+
+  /**
+   * The reason of the socket's disconnect (`io server disconnect`, `transport close`, …), whether it
+   * happened before this call or happens within `timeoutMs`.
+   */
+  closed(timeoutMs = 5000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const look = (): boolean => {
+        if (this.disconnectReason === undefined) return false;
+        this.waiters.delete(look);
+        clearTimeout(timer);
+        resolve(this.disconnectReason);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(look);
+        reject(new Error(`not disconnected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      if (!look()) this.waiters.add(look);
+    });
   }
 
   /** Resolves on `connect`, rejects with the `connect_error`. */

@@ -91,4 +91,6 @@ export interface RateLimits {
   handshakeFailure?: readonly Rate[];
   /** Admin UI password attempts per client IP (each one costs a bcrypt check); a success clears it. */
   adminUi?: readonly Rate[];
+  /** Admin UI password attempts from all addresses together. */
+  adminUiAll?: readonly Rate[];
 }

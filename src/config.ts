@@ -105,6 +105,7 @@ const schema = z
     // Above Socket.IO's 25 s long-polling hold, so an idle polling client is never cut off.
     HTTP_CONNECTION_TIMEOUT_MS: int('HTTP_CONNECTION_TIMEOUT_MS', 30_000, 3_600_000).default(60_000),
     RATE_LIMIT_ADMIN_UI: rate('RATE_LIMIT_ADMIN_UI', '10/15m'),
+    RATE_LIMIT_ADMIN_UI_ALL: rate('RATE_LIMIT_ADMIN_UI_ALL', '60/15m'),
     TRUST_PROXY: trustProxy,
     ADMIN_UI_USERNAME: z.string().trim().min(1).max(64, 'ADMIN_UI_USERNAME is too long').optional(),
     ADMIN_UI_PASSWORD_HASH: z
@@ -183,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
             query: windows(e.RATE_LIMIT_QUERY),
             handshakeFailure: windows(e.RATE_LIMIT_HANDSHAKE_FAILURES),
             adminUi: windows(e.RATE_LIMIT_ADMIN_UI),
+            adminUiAll: windows(e.RATE_LIMIT_ADMIN_UI_ALL),
           }
         : {},
     ),

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import ipaddr from 'ipaddr.js';
 import proxyAddr from 'proxy-addr';
 import type { TrustProxy } from '../config.js';
 
@@ -19,10 +20,11 @@ export function trustFunction(trust: TrustProxy): TrustFunction {
 }
 
 /**
- * The client's IP for a raw request (an engine.io handshake), by the same rule as REST's `request.ip`.
+ * The client's IP for a raw request (an engine.io handshake), by the same rule as REST's `request.ip`, as
+ * the key per-IP limits count it under (`limitKeyOf`).
  */
 export function clientIp(request: IncomingMessage, trust: TrustFunction): string {
-  return proxyAddr(request, trust);
+  return limitKeyOf(proxyAddr(request, trust));
 }
 
 /** The same for a Socket.IO handshake (the peer's `address` and the request headers). */
@@ -31,5 +33,21 @@ export function handshakeIp(
   trust: TrustFunction,
 ) {
   const request = { headers: handshake.headers, socket: { remoteAddress: handshake.address } };
-  return proxyAddr(request as unknown as IncomingMessage, trust);
+  return limitKeyOf(proxyAddr(request as unknown as IncomingMessage, trust));
+}
+
+/**
+ * The key per-IP limits count a client under: its IPv4 address, or the /64 network of an IPv6 one (a
+ * single customer is usually given a whole /64, so counting whole addresses would hand it 2^64 buckets).
+ *
+ * @example limits.consume('loginIp', limitKeyOf(request.ip));
+ */
+export function limitKeyOf(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip); // an IPv4-mapped IPv6 address becomes the IPv4 one
+  if (address.kind() === 'ipv4') return address.toString();
+  return `${(address as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(':')}::/64`;
 }

@@ -22,6 +22,7 @@ const WHAT: Record<LimitedAction, string> = {
   query: 'requests',
   handshakeFailure: 'failed connection attempts',
   adminUi: 'admin UI login attempts',
+  adminUiAll: 'admin UI login attempts',
 };
 
 /**
@@ -84,7 +85,14 @@ export class FlexibleRateLimiter implements RateLimiter {
   }
 
   async reward(action: LimitedAction, key: string): Promise<void> {
-    await Promise.all((this.limiters.get(action) ?? []).map((limiter) => limiter.reward(key, 1)));
+    await Promise.all(
+      (this.limiters.get(action) ?? []).map(async (limiter) => {
+        // Only into the window the point was taken from: once it has ended, a reward would start the
+        // next one below zero (an extra attempt).
+        const state = await limiter.get(key);
+        if (state && state.consumedPoints > 0) await limiter.reward(key, 1);
+      }),
+    );
   }
 
   async reset(action: LimitedAction, key: string): Promise<void> {

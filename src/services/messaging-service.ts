@@ -88,6 +88,11 @@ export class MessagingService {
       });
     } catch (err) {
       // A concurrent retry with the same client id won the insert: answer with its message.
+      // Deleted after it was read from the cache: not found after all, and gone from the cache.
+      if (err instanceof AppError && err.code === 'RECEIVER_NOT_FOUND') {
+        users.forget(receiver.id);
+        throw err;
+      }
       if (err instanceof AppError && err.code === 'DUPLICATE_MESSAGE' && clientMessageId) {
         const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
         if (earlier) return { payload: await this.alreadySent(sender, earlier), duplicate: true };

@@ -60,7 +60,8 @@ export type LimitedAction =
   | 'register'
   | 'query'
   | 'handshakeFailure'
-  | 'adminUi';
+  | 'adminUi'
+  | 'adminUiAll';
 
 /**
  * Counts actions per key (a user id, an account and IP, an IP) in fixed windows; an action may have

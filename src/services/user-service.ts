@@ -133,7 +133,13 @@ export class UserService {
     });
     return {
       users: users.map(toWireUser),
-      pagination: { page, limit, total, hasMore: offset + users.length < total },
+      // `hasMore`: a next page exists that may be asked for (not past the depth cap).
+      pagination: {
+        page,
+        limit,
+        total,
+        hasMore: offset + users.length < total && (page + 1) * limit <= MAX_SEARCH_DEPTH,
+      },
     };
   }
 }

@@ -7,7 +7,7 @@ import { PendingKeys } from './pending-keys.js';
 import { upsertExternalUser } from './external-users.js';
 import { deleteUser, setUserDisabled } from './user-accounts.js';
 import type { StoreDialect } from './dialect.js';
-import { toMessage, toUser, userColumns } from './rows.js';
+import { toMessage, toMessageRow, toUser, userColumns } from './rows.js';
 import { searchUsers } from './user-search.js';
 import { definedIds, idOf, pairOf, type Database, type MessagesTable } from './schema.js';
 import type { ExternalUser, NewMessage, NewUser, Store, UserSearch } from './store.js';
@@ -132,6 +132,8 @@ export class KyselyStore implements Store {
     } catch (err) {
       // The only unique index a message can violate is the sender's client message id.
       if (this.dialect.isUniqueViolation(err)) throw new AppError('DUPLICATE_MESSAGE');
+      // The other constraint, the users' foreign keys: one of them was deleted since it was looked up.
+      if (this.dialect.isConstraintViolation(err)) throw new AppError('RECEIVER_NOT_FOUND');
       throw err;
     }
     return { id: String(id), ...message, readAt: null };
@@ -155,21 +157,7 @@ export class KyselyStore implements Store {
    * in order — RETURNING itself promises no order.
    */
   private async insertMessageRows(batch: NewMessage[]): Promise<number[]> {
-    const values = batch.map((m) => {
-      const sender = idOf(m.senderId);
-      const receiver = idOf(m.receiverId);
-      if (sender === undefined || receiver === undefined) throw new Error('message between unknown user ids');
-      return {
-        user_low: sender < receiver ? sender : receiver,
-        user_high: sender < receiver ? receiver : sender,
-        sender_id: sender,
-        receiver_id: receiver,
-        content: m.content,
-        sent_at: m.sentAt.getTime(),
-        read_at: null,
-        client_message_id: m.clientMessageId ?? null,
-      };
-    });
+    const values = batch.map(toMessageRow);
     const newPairs = new Map<string, { user_low: number; user_high: number }>();
     for (const v of values) {
       const key = `${v.user_low}:${v.user_high}`;

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Message, User } from '../domain/types.js';
-import type { MessagesTable, UsersTable } from './schema.js';
+import { idOf, type MessagesTable, type UsersTable } from './schema.js';
+import type { NewMessage } from './store.js';
 
 /** Stored rows → domain objects: integer ids become decimal strings, epoch milliseconds become Dates. */
 
@@ -43,3 +44,20 @@ export const toMessage = (row: Selectable<MessagesTable>): Message => ({
 /** Escapes LIKE wildcards so a search for `50%` means the characters, not a pattern. */
 export const likePattern = (query: string): string =>
   `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** A new message as a `messages` row (its pair ordered low/high, for the pair index). */
+export function toMessageRow(m: NewMessage) {
+  const sender = idOf(m.senderId);
+  const receiver = idOf(m.receiverId);
+  if (sender === undefined || receiver === undefined) throw new Error('message between unknown user ids');
+  return {
+    user_low: sender < receiver ? sender : receiver,
+    user_high: sender < receiver ? receiver : sender,
+    sender_id: sender,
+    receiver_id: receiver,
+    content: m.content,
+    sent_at: m.sentAt.getTime(),
+    read_at: null,
+    client_message_id: m.clientMessageId ?? null,
+  };
+}

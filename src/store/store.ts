@@ -48,6 +48,8 @@ export interface UserSearch {
  *   ids of one store increase with insertion order.
  * - A sender's `clientMessageId`s are unique: `insertMessage` with one already stored rejects with
  *   `AppError('DUPLICATE_MESSAGE')` and stores nothing, also when two inserts race;
+ * - `insertMessage` between users one of whom no longer exists rejects with `AppError('RECEIVER_NOT_FOUND')`
+ *   and stores nothing;
  *   `findByClientMessageId` finds the stored one.
  * - `markRead` sets `readAt` only if it is not set yet, and returns the stored message either way.
  * - `conversation` returns the messages between two users, either direction, newest first.

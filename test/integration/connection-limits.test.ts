@@ -152,4 +152,30 @@ describe('engine.io sessions and failed handshakes per client IP', () => {
     // Another address is not affected.
     await connect(proxied, dave, '203.0.113.10');
   });
+
+  it('runs one handshake at a time per connection: a POST of 300 CONNECTs authenticates once', async () => {
+    const erin = await registerUser(proxied.url);
+    const from = { 'x-forwarded-for': '203.0.113.20' };
+    const open = await handshake(proxied.url, '203.0.113.20');
+    assert.equal(open.status, 200);
+    const { sid } = JSON.parse(String(open.body).slice(1)) as { sid: string };
+    // Engine.io packet 4 (message) + Socket.IO packet 0 (CONNECT) with a bad token, 300 times in one body.
+    const body = Array.from({ length: 300 }, (_, i) => `40{"token":"bad-${i}"}`).join('\x1e');
+    const post = await fetch(`${proxied.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+      method: 'POST',
+      headers: { ...from, 'content-type': 'text/plain;charset=UTF-8' },
+      body,
+    });
+    assert.equal(post.status, 200);
+    // The failed-handshake limit (3 a minute) saw one failure, not 300: the right token still gets in.
+    // The connection was closed at the second CONNECT: the next poll collects the close (and frees the
+    // address's one session).
+    const poll = await fetch(`${proxied.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+      headers: from,
+    });
+    assert.equal(poll.status, 200);
+    await poll.text();
+    await sleep(100);
+    await connect(proxied, erin, '203.0.113.20');
+  });
 });

@@ -155,6 +155,22 @@ describe('REST users directory', () => {
     }
   });
 
+  it('says hasMore: false on the last page the depth cap allows, however many more match', async () => {
+    const tag = uniqueTag();
+    // 1005 matching users, written straight into storage (registering them would take a minute).
+    await server.sql(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1005)
+       INSERT INTO users (name, username, email, role, password_hash, created_at)
+       SELECT 'Deep ${tag} ' || i, 'deep_${tag}_' || i, 'deep_${tag}_' || i || '@example.test', 'customer', 'x', 0
+       FROM n`,
+    );
+    const ninth = await list(`?q=${tag}&limit=100&page=9`);
+    assert.deepEqual(ninth.pagination, { page: 9, limit: 100, total: 1005, hasMore: true });
+    const tenth = await list(`?q=${tag}&limit=100&page=10`);
+    assert.equal(tenth.users.length, 100);
+    assert.deepEqual(tenth.pagination, { page: 10, limit: 100, total: 1005, hasMore: false });
+  });
+
   it('reads the directory in the order of an index, not by sorting the users table', async () => {
     if (testBackend === 'scaled') {
       const rows = await server.sql<{ indexdef: string }>(

@@ -117,6 +117,31 @@ describe('deleted and disabled users lose their open sockets', () => {
     await server.sql('DELETE FROM users WHERE id = ?', [Number(erin.user._id)]);
     await revoked(erins);
   });
+
+  it('a send to a user deleted behind the cache answers Receiver not found, and stores nothing', async () => {
+    const [fay, gus] = [await registerUser(server.url), await registerUser(server.url)];
+    const sender = await connect(fay.token);
+    // Gus is now in the process's user cache as a known receiver.
+    assert.equal(
+      (await sender.ack('send_message', { receiverId: gus.user._id, content: 'hi' })).success,
+      true,
+    );
+    await server.sql('DELETE FROM messages WHERE receiver_id = ?', [Number(gus.user._id)]);
+    await server.sql('DELETE FROM contacts WHERE user_id = ? OR contact_id = ?', [
+      Number(gus.user._id),
+      Number(gus.user._id),
+    ]);
+    await server.sql('DELETE FROM users WHERE id = ?', [Number(gus.user._id)]);
+    for (let i = 0; i < 2; i++) {
+      const ack = await sender.ack('send_message', { receiverId: gus.user._id, content: `after ${i}` });
+      assert.deepEqual(ack, { success: false, message: 'Receiver not found' });
+    }
+    const left = await server.sql<{ n: number | string }>(
+      'SELECT count(*) AS n FROM messages WHERE sender_id = ?',
+      [Number(fay.user._id)],
+    );
+    assert.equal(Number(left[0]?.n), 0);
+  });
 });
 
 describe('library mode: users the host no longer knows lose their open sockets', () => {

@@ -106,6 +106,25 @@ describe('adminUiGuard', () => {
     );
   });
 
+  it('counts attempts from all addresses together too, so many addresses cannot keep bcrypt busy', async () => {
+    const check = slowCheck(1);
+    const limits = new FlexibleRateLimiter({
+      adminUi: [{ points: 10, durationSeconds: 60 }],
+      adminUiAll: [{ points: 3, durationSeconds: 60 }],
+    });
+    const guard = guardWith({ verify: check.verify, limits });
+    for (let i = 1; i <= 3; i++)
+      assert.equal(
+        await attempt(guard, socketOf({ username: 'ops', password: 'no' }, `10.1.0.${i}`)),
+        'invalid credentials',
+      );
+    assert.match(
+      (await attempt(guard, socketOf({ username: 'ops', password: 'no' }, '10.1.0.4'))) ?? '',
+      /^Too many admin UI login attempts: try again in/,
+    );
+    assert.equal(check.seen.calls, 3);
+  });
+
   it('behind a trusted proxy (one hop), counts per client the proxy saw', async () => {
     const limits = new FlexibleRateLimiter({ adminUi: [{ points: 1, durationSeconds: 60 }] });
     const guard = guardWith({ verify: slowCheck(1).verify, limits, trustProxy: trustFunction(1) });

@@ -70,6 +70,7 @@ describe('loadConfig', () => {
           query: [{ points: 600, durationSeconds: 60 }],
           handshakeFailure: [{ points: 100, durationSeconds: 60 }],
           adminUi: [{ points: 10, durationSeconds: 900 }],
+          adminUiAll: [{ points: 60, durationSeconds: 900 }],
         },
         maxSocketsPerUser: 50,
         maxConnectionsPerIp: 1000,

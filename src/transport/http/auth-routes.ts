@@ -4,6 +4,7 @@ import { documented } from '../../docs/route-docs.js';
 import { loginInput, registerInput } from '../../protocol/inputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import { toOwnWireUser } from '../../protocol/wire.js';
+import { limitKeyOf } from '../../security/client-ip.js';
 import type { Services } from '../../services/services.js';
 import { userOf } from './http-auth.js';
 
@@ -35,7 +36,7 @@ function accountRoutes(app: FastifyInstance, auth: Services['auth']) {
     }),
     async (request, reply) => {
       const input = parseInput(registerInput, request.body, 'request body');
-      const { token, user } = await auth.register(input, { ip: request.ip });
+      const { token, user } = await auth.register(input, { ip: limitKeyOf(request.ip) });
       return reply.code(201).send({ token, user: toOwnWireUser(user) });
     },
   );
@@ -53,7 +54,7 @@ function accountRoutes(app: FastifyInstance, auth: Services['auth']) {
     }),
     async (request) => {
       const input = parseInput(loginInput, request.body, 'request body');
-      const { token, user } = await auth.login(input, { ip: request.ip });
+      const { token, user } = await auth.login(input, { ip: limitKeyOf(request.ip) });
       return { token, user: toOwnWireUser(user) };
     },
   );

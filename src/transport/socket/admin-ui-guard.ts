@@ -64,6 +64,8 @@ export function adminUiGuard(options: AdminUiGuardOptions) {
     if (!isField(username) || !isField(password)) throw new Error(INVALID);
     const ip = handshakeIp(socket.handshake, options.trustProxy ?? trustFunction(false));
     await options.limits.consume('adminUi', ip);
+    // Across all addresses too: many addresses must not keep a bcrypt check running on the event loop.
+    await options.limits.consume('adminUiAll', 'all');
     if (username !== options.username) throw new Error(INVALID);
     if (!(await gate.run(() => options.verify(password)))) throw new Error(INVALID);
     await options.limits.reset('adminUi', ip);

@@ -26,6 +26,8 @@ type AllowRequest = (
  */
 export class ConnectionGuard {
   private readonly sessions = new Map<string, number>();
+  /** engine.io connections with a Socket.IO handshake under way. */
+  private readonly authenticating = new WeakSet<object>();
   private limits?: RateLimiter;
   private refused: () => void = () => {};
 
@@ -74,6 +76,47 @@ export class ConnectionGuard {
         });
       },
     );
+  }
+
+  /**
+   * Socket.IO middleware, before authentication. An engine.io session is let through `allowRequest` once,
+   * but one long-polling POST can then carry thousands of CONNECT packets, each starting its own
+   * authentication (Socket.IO refuses a second CONNECT only once the first has finished): so one
+   * connection gets one handshake at a time — a second while one is under way is refused and the
+   * connection closed — and every handshake is refused, before any token is checked, while its IP is past
+   * the failed-handshake limit. `authenticated` (after authentication, either way) frees the connection.
+   */
+  readonly beforeAuth = (
+    socket: { conn: object; request: IncomingMessage },
+    next: (err?: Error) => void,
+  ): void => {
+    const { conn } = socket;
+    if (this.authenticating.has(conn)) {
+      this.refused();
+      next(new Error('Too many connection attempts at once on one connection'));
+      (conn as { close?: () => void }).close?.();
+      return;
+    }
+    this.authenticating.add(conn);
+    const ip = clientIp(socket.request, this.options.trustProxy);
+    if (!this.limits) return next();
+    this.limits.check('handshakeFailure', ip).then(
+      () => next(),
+      (err: unknown) => {
+        this.authenticated(socket);
+        if (err instanceof RateLimitedError) {
+          this.refused();
+          return next(new Error(err.message));
+        }
+        this.options.logger.error({ err }, 'checking the failed handshake limit failed');
+        next();
+      },
+    );
+  };
+
+  /** The handshake on this connection has been authenticated or refused: another may start. */
+  authenticated(socket: { conn: object }): void {
+    this.authenticating.delete(socket.conn);
   }
 
   /** A handshake of this request was refused (its authentication failed): it counts against the IP. */

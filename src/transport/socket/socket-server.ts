@@ -66,12 +66,18 @@ export function attachSocketHandlers(
   };
   const bindings = eventBindings(services);
 
+  if (guard) io.use(guard.connections.beforeAuth);
   io.use(
     socketAuth(services.auth, logger, (socket, err) => {
       metrics?.socketRefusals.inc();
+      guard?.connections.authenticated(socket);
       if (err instanceof AppError) guard?.connections.failed(socket.request);
     }),
   );
+  io.use((socket, next) => {
+    guard?.connections.authenticated(socket);
+    next();
+  });
   io.use((socket, next) => {
     const open = io.of('/').adapter.rooms.get(userRoom(socket.data.user.id))?.size ?? 0;
     if (open < options.maxSocketsPerUser) return next();

@@ -12,7 +12,7 @@ import { listeningUrl, runParley, spawnParley, waitHealthy } from '../support/cl
 import { http, registerUser } from '../support/http.js';
 import { freePort } from '../support/redis-server.js';
 import { createTestSchema, postgresSkip, type TestSchema } from '../support/services.js';
-import { TestClient, connectClient } from '../support/socket.js';
+import { TestClient, connectClient, handshakeOutcome } from '../support/socket.js';
 
 /**
  * The `parley` command as users run it: a real process per invocation (`node --import tsx src/cli.ts`),
@@ -312,17 +312,6 @@ describe('parley user disable, enable and delete, while the server runs', () => 
     assert.deepEqual(error, { message: 'Authentication error: User not found' });
     assert.equal(await client.closed(5000), 'io server disconnect');
   };
-  const refusal = async (token: string) => {
-    const client = new TestClient(url, { auth: { token } });
-    try {
-      await client.connected();
-      return 'connected';
-    } catch (err) {
-      return (err as Error).message;
-    } finally {
-      client.close();
-    }
-  };
 
   before(async () => {
     server = spawnParley(['start'], {
@@ -351,12 +340,12 @@ describe('parley user disable, enable and delete, while the server runs', () => 
       assert.ok(!Number.isNaN(Date.parse(printed.disabledAt)));
       await closedByServer(adas);
       assert.equal(bens.socket.connected, true);
-      assert.equal(await refusal(ada.token), 'Authentication error: User not found');
+      assert.equal(await handshakeOutcome(url, ada.token), 'Authentication error: User not found');
 
       const enabled = await runParley(['user', 'enable', ada.user._id], { env });
       assert.equal(enabled.code, 0, enabled.stderr);
       assert.equal(JSON.parse(enabled.stdout).disabledAt, null);
-      assert.equal(await refusal(ada.token), 'connected');
+      assert.equal(await handshakeOutcome(url, ada.token), 'connected');
     } finally {
       adas.close();
       bens.close();

@@ -10,7 +10,7 @@ import type { Parley } from '../../src/app.js';
 import { attachParley } from '../../src/library.js';
 import { http, registerUser, type Registered } from '../support/http.js';
 import { startServer, TEST_SECRET, type TestServer } from '../support/server.js';
-import { TestClient, connectClient, sleep } from '../support/socket.js';
+import { TestClient, connectClient, handshakeOutcome, sleep } from '../support/socket.js';
 
 /** How often the servers here re-check their sockets' users. */
 const RECHECK_MS = 200;
@@ -28,19 +28,6 @@ async function revoked(client: TestClient): Promise<number> {
   assert.deepEqual(error, { message: GONE });
   assert.equal(await client.closed(WITHIN_MS), 'io server disconnect');
   return Date.now() - started;
-}
-
-/** The message the handshake is refused with, or 'connected'. */
-async function handshake(url: string, token: string): Promise<string> {
-  const client = new TestClient(url, { auth: { token } });
-  try {
-    await client.connected();
-    return 'connected';
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    client.close();
-  }
 }
 
 describe('deleted and disabled users lose their open sockets', () => {
@@ -75,7 +62,7 @@ describe('deleted and disabled users lose their open sockets', () => {
     assert.equal(bobs.socket.connected, true, 'other users stay connected');
     assert.equal((await bobs.ack('get_unread_count', {})) !== undefined, true);
 
-    assert.equal(await handshake(server.url, alice.token), GONE);
+    assert.equal(await handshakeOutcome(server.url, alice.token), GONE);
     const me = await http(server.url, 'GET', '/api/auth/me', { token: alice.token });
     assert.deepEqual([me.status, me.body.message], [401, GONE]);
     const login = await http(server.url, 'POST', '/api/auth/login', {
@@ -85,7 +72,7 @@ describe('deleted and disabled users lose their open sockets', () => {
 
     // Enabled again: the same token works, and so does logging in.
     await server.app.services.users.setDisabled(alice.user._id, false, new Date());
-    assert.equal(await handshake(server.url, alice.token), 'connected');
+    assert.equal(await handshakeOutcome(server.url, alice.token), 'connected');
     const again = await http(server.url, 'POST', '/api/auth/login', {
       body: { username: alice.user.username, password: alice.password },
     });
@@ -104,7 +91,7 @@ describe('deleted and disabled users lose their open sockets', () => {
     await revoked(carols);
     await sleep(2 * RECHECK_MS);
     assert.equal(daves.socket.connected, true);
-    assert.equal(await handshake(server.url, carol.token), GONE);
+    assert.equal(await handshakeOutcome(server.url, carol.token), GONE);
     const history = await http(server.url, 'GET', `/api/messages/${carol.user._id}`, { token: dave.token });
     assert.deepEqual([history.status, history.body.message], [404, 'User not found']);
     const sync = await daves.ack<{ messages: unknown[] }>('sync', {});
@@ -185,7 +172,7 @@ describe('library mode: users the host no longer knows lose their open sockets',
       await revoked(ada);
       await sleep(2 * RECHECK_MS);
       assert.equal(ben.socket.connected, true);
-      assert.equal(await handshake(url, 'token-u-ada'), GONE);
+      assert.equal(await handshakeOutcome(url, 'token-u-ada'), GONE);
     } finally {
       ada.close();
       ben.close();

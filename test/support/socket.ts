@@ -116,6 +116,19 @@ export async function connectClient(
   return client;
 }
 
+/** The message a handshake with `token` is refused with (`connect_error`), or `connected`. */
+export async function handshakeOutcome(url: string, token: string): Promise<string> {
+  const client = new TestClient(url, { auth: { token } });
+  try {
+    await client.connected();
+    return 'connected';
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    client.close();
+  }
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

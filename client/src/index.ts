@@ -11,7 +11,7 @@ import type {
   MissedMessagesPayload,
   UnreadCountPayload,
   WireMessage,
-  WireUser,
+  OwnWireUser,
 } from '../../src/protocol/outputs.js';
 
 /**
@@ -289,7 +289,8 @@ export function createClient(url: string, token: string, options: ClientOptions 
 
 export interface AuthResult {
   token: string;
-  user: WireUser;
+  /** The user themselves, with their email. */
+  user: OwnWireUser;
 }
 
 export interface RegisterRequest {

@@ -3,9 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { User } from '../../src/domain/types.js';
 import type { Store } from '../../src/store/store.js';
 import type { OpenedStore } from './store-contract.js';
-
-let seq = 0;
-const tag = () => `a${Date.now().toString(36)}${(seq += 1)}${Math.random().toString(36).slice(2, 6)}`;
+import { createStoreUser, uniqueTag } from './store-fixtures.js';
 
 /**
  * `Store.setUserDisabled` and `Store.deleteUser` (what `parley user disable|enable|delete` do), run on
@@ -15,17 +13,7 @@ export function storeAccountsContract(name: string, open: () => Promise<OpenedSt
   describe(`${name}: disabling and deleting users`, () => {
     let opened: OpenedStore;
     let store: Store;
-    const user = (): Promise<User> => {
-      const t = tag();
-      return store.createUser({
-        name: `Name ${t}`,
-        username: `user_${t}`,
-        email: `${t}@example.test`,
-        role: 'customer',
-        passwordHash: '$hash$',
-        createdAt: new Date(),
-      });
-    };
+    const user = () => createStoreUser(store);
     const send = (from: User, to: User, content: string) =>
       store.insertMessage({ senderId: from.id, receiverId: to.id, content, sentAt: new Date() });
 
@@ -94,7 +82,7 @@ export function storeAccountsContract(name: string, open: () => Promise<OpenedSt
     });
 
     it("a host application's user carries its external id, and its disabled state", async () => {
-      const t = tag();
+      const t = uniqueTag('a');
       const host = {
         externalId: `ext-${t}`,
         name: 'Host',

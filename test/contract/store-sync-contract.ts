@@ -2,25 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { User } from '../../src/domain/types.js';
 import type { Store } from '../../src/store/store.js';
+import { createStoreUser } from './store-fixtures.js';
 
 /** Two stores on one database, as two Parley processes would have. */
 export interface TwoStores {
   stores: [Store, Store];
   close(): Promise<void>;
 }
-
-let seq = 0;
-const newUser = (store: Store) => {
-  const t = `y${Date.now().toString(36)}${(seq += 1)}${Math.random().toString(36).slice(2, 6)}`;
-  return store.createUser({
-    name: `Name ${t}`,
-    username: `user_${t}`,
-    email: `${t}@example.test`,
-    role: 'customer',
-    passwordHash: '$hash$',
-    createdAt: new Date(),
-  });
-};
 
 /** `Store.messagesSince`: what a reconnecting client missed, with no gap even while others write. */
 export function storeSyncContract(name: string, open: () => Promise<TwoStores>): void {
@@ -38,10 +26,10 @@ export function storeSyncContract(name: string, open: () => Promise<TwoStores>):
 
     it("returns the user's messages in every conversation, both directions, lowest id first", async () => {
       const [ann, ben, cat, dan] = [
-        await newUser(store),
-        await newUser(store),
-        await newUser(store),
-        await newUser(store),
+        await createStoreUser(store),
+        await createStoreUser(store),
+        await createStoreUser(store),
+        await createStoreUser(store),
       ];
       const m1 = await send(ann, ben, 'one');
       await send(cat, dan, 'not ann');
@@ -73,8 +61,12 @@ export function storeSyncContract(name: string, open: () => Promise<TwoStores>):
     });
 
     it('never shows a reader a new message below an id it has already seen (two writers)', async () => {
-      const senders = await Promise.all([newUser(store), newUser(store), newUser(store)]);
-      const reader = await newUser(store);
+      const senders = await Promise.all([
+        createStoreUser(store),
+        createStoreUser(store),
+        createStoreUser(store),
+      ]);
+      const reader = await createStoreUser(store);
       const total = 600;
       let written = 0;
       // Both stores write concurrently, in bursts, as two processes' batchers would.

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { http, registerUser, type Registered } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { connectClient, type TestClient } from '../support/socket.js';
-
-const TOO_MANY = (what: string) => new RegExp(`^Too many ${what}: try again in \\d+ s$`);
+import { TOO_MANY, connectClient, type TestClient } from '../support/socket.js';
 
 /**
  * The per-second burst windows beside the per-minute limits, at their defaults (an empty setting is the

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { http, registerUser } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { TOO_MANY } from '../support/socket.js';
 
-const TOO_MANY = (what: string) => new RegExp(`^Too many ${what}: try again in \\d+ s$`);
 const statuses = (results: Array<{ status: number }>) =>
   results.reduce<Record<number, number>>((n, r) => ({ ...n, [r.status]: (n[r.status] ?? 0) + 1 }), {});
 

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { http, registerUser, type Registered } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { TestClient, connectClient, expectRejected } from '../support/socket.js';
-
-const TOO_MANY = (what: string) => new RegExp(`^Too many ${what}: try again in \\d+ s$`);
+import { TOO_MANY, TestClient, connectClient, expectRejected } from '../support/socket.js';
 
 describe('rate limits and the per-user connection cap', () => {
   let server: TestServer;

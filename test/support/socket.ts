@@ -129,6 +129,9 @@ export async function handshakeOutcome(url: string, token: string): Promise<stri
   }
 }
 
+/** A rate limit's refusal: `Too many <what>: try again in N s`. */
+export const TOO_MANY = (what: string): RegExp => new RegExp(`^Too many ${what}: try again in \\d+ s$`);
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

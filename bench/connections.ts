@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQLite } from '../src/store/sqlite-driver.js';
-import { idOf, pairOf } from '../src/store/schema.js';
+import { idOf } from '../src/store/schema.js';
+import { recountMembers } from './lib/seed-messages.js';
 import type { CountingConnectResult, PresenceCounts } from './lib/presence-counting.js';
 import { type ServerHandle, startParley } from './lib/server-process.js';
 import { type LatencySummary, machine, printTable, summarize, writeResult } from './lib/stats.js';
@@ -192,11 +193,18 @@ async function seedPairs(count: number): Promise<{ dataDir: string; users: Bench
 async function seedPairsInto(dataDir: string, count: number): Promise<BenchUser[]> {
   const users = await seedUsers(dataDir, count);
   const db = new SQLite(join(dataDir, 'parley.db'));
-  const message = db.prepare(
-    `insert into messages (user_low, user_high, sender_id, receiver_id, content, sent_at, read_at)
-     values (?, ?, ?, ?, ?, ?, null)`,
+  const conversation = db.prepare(
+    `insert into conversations (type, title, direct_low, direct_high, created_by, created_at, member_count)
+     values ('direct', null, ?, ?, ?, ?, 2) returning id`,
   );
-  const contact = db.prepare('insert into contacts (user_id, contact_id) values (?, ?)');
+  const member = db.prepare(
+    `insert into conversation_members (conversation_id, user_id, role, joined_at, last_activity_at)
+     values (?, ?, 'member', ?, ?)`,
+  );
+  const message = db.prepare(
+    `insert into messages (conversation_id, sender_id, receiver_id, content, sent_at, read_at)
+     values (?, ?, ?, ?, ?, null)`,
+  );
   const sentAt = Date.now() - 60_000;
   const numeric = (user: BenchUser) => {
     const id = idOf(user.id);
@@ -207,12 +215,13 @@ async function seedPairsInto(dataDir: string, count: number): Promise<BenchUser[
     for (let i = 0; i + 1 < users.length; i += 2) {
       const a = numeric(users[i]!);
       const b = numeric(users[i + 1]!);
-      const { user_low, user_high } = pairOf(a, b);
-      message.run(user_low, user_high, a, b, `hello ${i / 2}`, sentAt);
-      contact.run(a, b);
-      contact.run(b, a);
+      const { id } = conversation.get(Math.min(a, b), Math.max(a, b), a, sentAt) as { id: number };
+      member.run(id, a, sentAt, sentAt);
+      member.run(id, b, sentAt, sentAt);
+      message.run(id, a, b, `hello ${i / 2}`, sentAt);
     }
   })();
+  recountMembers(db);
   db.close();
   return users;
 }

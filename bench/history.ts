@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { SQLite } from '../src/store/sqlite-driver.js';
 import { io, type Socket } from 'socket.io-client';
 import { KyselyStore } from '../src/store/kysely-store.js';
-import { pairOf } from '../src/store/schema.js';
 import { createSqliteDialect } from '../src/store/sqlite-dialect.js';
 import { type SeededMessage, seedMessages } from './lib/seed-messages.js';
 import { type ServerHandle, startParley } from './lib/server-process.js';
@@ -32,7 +31,7 @@ export interface HistoryOptions {
 const TARGET_P99_MS = 5;
 /** Kysely's text for KyselyStore.conversation on SQLite. */
 const HISTORY_SQL =
-  'select * from "messages" where "user_low" = ? and "user_high" = ? order by "id" desc limit ? offset ?';
+  'select * from "messages" where "conversation_id" = ? order by "id" desc limit ? offset ?';
 
 interface Page {
   messages: Array<{ _id: string; senderId: string; receiverId: string; content: string }>;
@@ -140,7 +139,7 @@ async function measure(
 /** The history query run straight on the file (no server): the storage share of a round trip. */
 function directQuery(
   dbFile: string,
-  key: [number, number],
+  key: [number],
   pages: number[],
   limits: number[],
   requests: number,
@@ -240,8 +239,7 @@ export async function historyScenario(options: HistoryOptions) {
         `file ${(fileBytes / 2 ** 20).toFixed(0)} MiB; measured conversation ${focusCount.toLocaleString('en-US')} messages`,
     );
 
-    const pair = pairOf(Number(me.id), Number(other.id));
-    const key: [number, number] = [pair.user_low, pair.user_high];
+    const key: [number] = [seeded.focusConversationId];
     const direct = directQuery(dbFile, key, pages, limits, requests, warmup);
     console.log(`  query plan: ${direct.plan.join('; ')}`);
     const inStore = await storeQuery(dbFile, [me.id, other.id], pages, limits, requests, warmup);

@@ -225,7 +225,7 @@ async function openConversation(otherId: string) {
   try {
     const { messages, otherUser } = await client.history(otherId, { limit: 50 });
     if (peer !== otherId) return;
-    $('peer-name').textContent = otherUser.name;
+    $('peer-name').textContent = otherUser?.name ?? '';
     messages.forEach(showMessage);
     await markShownRead(messages);
   } catch (err) {

@@ -12,6 +12,7 @@ import { jwtSecretOf } from './security/secret-file.js';
 import { trustFunction } from './security/client-ip.js';
 import { ParleyMetrics } from './observability/metrics.js';
 import { AuthService } from './services/auth-service.js';
+import { ConversationService } from './services/conversation-service.js';
 import { MessagingService } from './services/messaging-service.js';
 import { systemClock, type ExternalIdentity, type Logger } from './services/ports.js';
 import { PresenceService } from './services/presence-service.js';
@@ -31,6 +32,7 @@ import { healthRoutes, type ReadinessCheck } from './transport/http/health-route
 import { registerHttpAuth } from './transport/http/http-auth.js';
 import { registerHttpErrors } from './transport/http/http-errors.js';
 import { registerJsonParser } from './transport/http/json-parser.js';
+import { conversationRoutes } from './transport/http/conversation-routes.js';
 import { messageRoutes } from './transport/http/message-routes.js';
 import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
@@ -162,9 +164,13 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   });
   const notifier = new SocketNotifier(io);
   const users = new UserService(store, undefined, limits);
+  const conversations = new ConversationService({ store, users, notifier, clock: systemClock, limits });
   const typing = new TypingService({
     state: realtime.typingState,
     users,
+    conversations,
+    store,
+    clock: systemClock,
     notifier,
     logger,
     limits,
@@ -183,6 +189,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   });
   const services: Services = {
     users,
+    conversations,
     typing,
     presence,
     auth: new AuthService({
@@ -198,6 +205,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     messaging: new MessagingService({
       store,
       users,
+      conversations,
       notifier,
       clock: systemClock,
       logger,
@@ -249,6 +257,7 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     authRoutes(api, services, requireUser, { accounts: !options.identity });
     userRoutes(api, services, requireUser);
     messageRoutes(api, services, requireUser);
+    conversationRoutes(api, services, requireUser);
     metricsRoutes(api, metrics.registry, config.metricsToken);
     asyncApiRoutes(api);
     if (standalone) demoRoutes(api);

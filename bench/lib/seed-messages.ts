@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { SQLite } from '../../src/store/sqlite-driver.js';
-import { pairOf } from '../../src/store/schema.js';
+import { SQLite, type SqliteDatabase } from '../../src/store/sqlite-driver.js';
 
 export interface SeededMessage {
   id: number;
@@ -23,6 +22,8 @@ export interface MessageSeedPlan {
 export interface MessageSeedResult {
   /** The focus conversation's rows, oldest first (ascending id). */
   focus: SeededMessage[];
+  /** The focus pair's direct conversation. */
+  focusConversationId: number;
   elapsedMs: number;
 }
 
@@ -37,13 +38,56 @@ const random = (seed: number) => () => {
 const WORDS =
   'ok sure thanks see you tomorrow the order shipped today can we talk about invoice later please'.split(' ');
 
-const COLUMNS = 7;
+const COLUMNS = 6;
+
+/**
+ * The pairs' direct conversations (created where missing, with their two members) by `low:high`. Their
+ * member rows' counters are set by `recountMembers` once the messages are in.
+ */
+function directConversations(db: SqliteDatabase, pairs: Array<[number, number]>, now: number) {
+  const find = db.prepare('select id from conversations where direct_low = ? and direct_high = ?').pluck();
+  const insert = db.prepare(
+    `insert into conversations (type, title, direct_low, direct_high, created_by, created_at, member_count)
+     values ('direct', null, ?, ?, ?, ?, 2) returning id`,
+  );
+  const member = db.prepare(
+    `insert into conversation_members (conversation_id, user_id, role, joined_at, last_activity_at)
+     values (?, ?, 'member', ?, ?)`,
+  );
+  const ids = new Map<string, number>();
+  db.transaction(() => {
+    for (const [a, b] of pairs) {
+      const [low, high] = a < b ? [a, b] : [b, a];
+      const key = `${low}:${high}`;
+      if (ids.has(key)) continue;
+      let id = find.get(low, high) as number | undefined;
+      if (id === undefined) {
+        id = (insert.get(low, high, low, now) as { id: number }).id;
+        member.run(id, low, now, now);
+        member.run(id, high, now, now);
+      }
+      ids.set(key, id);
+    }
+  })();
+  return (a: number, b: number) => ids.get(a < b ? `${a}:${b}` : `${b}:${a}`) as number;
+}
+
+/** Sets every member row's unread count, newest message and activity time from the stored messages. */
+export function recountMembers(db: SqliteDatabase): void {
+  db.exec(`update conversation_members set
+    unread_count = (select count(*) from messages m where m.conversation_id = conversation_members.conversation_id
+      and m.receiver_id = conversation_members.user_id and m.read_at is null),
+    last_message_id = coalesce((select max(m.id) from messages m
+      where m.conversation_id = conversation_members.conversation_id), 0),
+    last_activity_at = coalesce((select max(m.sent_at) from messages m
+      where m.conversation_id = conversation_members.conversation_id), last_activity_at)`);
+}
 const ROWS_PER_STATEMENT = 500; // 3,500 parameters, far under SQLite's 32,766
 const ROWS_PER_TRANSACTION = 100_000;
 
 /**
  * Inserts `plan.total` messages straight into the (already migrated, users seeded) SQLite database in
- * `dataDir`, shaped as KyselyStore writes them: the pair as (user_low, user_high), epoch-ms times,
+ * `dataDir`, shaped as KyselyStore writes them: each pair's direct conversation with its members, epoch-ms times,
  * `read_at` set on older rows and null on the newest. Ids are assigned by SQLite in insertion order.
  * Must run before the server opens the file.
  */
@@ -66,11 +110,10 @@ export function seedMessages(dataDir: string, plan: MessageSeedPlan): MessageSee
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -524288'); // 512 MiB: the indexes stay in memory while they grow
-  const columns = '(user_low, user_high, sender_id, receiver_id, content, sent_at, read_at)';
+  const conversationOf = directConversations(db, [focusPair, ...pairs], Date.now() - plan.total * 1000);
+  const columns = '(conversation_id, sender_id, receiver_id, content, sent_at, read_at)';
   const statementFor = (rows: number) =>
-    db.prepare(
-      `insert into messages ${columns} values ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    );
+    db.prepare(`insert into messages ${columns} values ${Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`);
   const full = statementFor(ROWS_PER_STATEMENT);
   const startId =
     ((db.prepare('select max(id) as m from messages').get() as { m: number | null }).m ?? 0) + 1;
@@ -98,8 +141,7 @@ export function seedMessages(dataDir: string, plan: MessageSeedPlan): MessageSee
       for (let w = 0; w < words; w++) content += ` ${pick(WORDS)}`;
       const sentAt = base + i * 1000;
       const readAt = i < unreadFrom || rand() < 0.5 ? sentAt + 30_000 : null;
-      const { user_low, user_high } = pairOf(sender, receiver);
-      params.push(user_low, user_high, sender, receiver, content, sentAt, readAt);
+      params.push(conversationOf(sender, receiver), sender, receiver, content, sentAt, readAt);
       if (params.length === ROWS_PER_STATEMENT * COLUMNS) flush();
       if (isFocus) {
         focus.push({ id: startId + i, senderId: String(sender), receiverId: String(receiver), content });
@@ -111,25 +153,17 @@ export function seedMessages(dataDir: string, plan: MessageSeedPlan): MessageSee
     insertRange(from, Math.min(plan.total, from + ROWS_PER_TRANSACTION));
   }
 
-  // Keep any derived table in step, as the store would have (e.g. a contacts table, if the schema has one).
-  const hasContacts = db
-    .prepare(`select 1 from sqlite_master where type = 'table' and name = 'contacts'`)
-    .get();
-  if (hasContacts) {
-    db.exec(`insert or ignore into contacts (user_id, contact_id)
-      select distinct sender_id, receiver_id from messages
-      union select distinct receiver_id, sender_id from messages`);
-  }
+  recountMembers(db);
 
   // The ids SQLite assigned must be the ones computed above.
   const stored = db
-    .prepare('select id from messages where user_low = ? and user_high = ? order by id')
+    .prepare('select id from messages where conversation_id = ? order by id')
     .pluck()
-    .all(Math.min(...focusPair), Math.max(...focusPair)) as number[];
+    .all(conversationOf(...focusPair)) as number[];
   if (stored.length !== focus.length || stored.some((id, k) => id !== focus[k]?.id)) {
     throw new Error(`seeded focus ids differ from the expected ones (${stored.length} vs ${focus.length})`);
   }
   db.pragma('journal_mode = WAL');
   db.close();
-  return { focus, elapsedMs: performance.now() - started };
+  return { focus, focusConversationId: conversationOf(...focusPair), elapsedMs: performance.now() - started };
 }

@@ -46,7 +46,11 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
       tags: [
         { name: 'auth', description: 'Accounts and tokens' },
         { name: 'users', description: 'The user directory' },
-        { name: 'messages', description: 'Direct messages (the same operations as the socket events)' },
+        {
+          name: 'conversations',
+          description: 'The inbox, conversations and read cursors (the same operations as the socket events)',
+        },
+        { name: 'messages', description: 'Messages (the same operations as the socket events)' },
         { name: 'operations', description: 'Health, readiness and metrics' },
         { name: 'docs', description: 'These documents' },
       ],

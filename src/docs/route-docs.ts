@@ -10,7 +10,7 @@ export const BEARER_AUTH = 'bearerAuth';
 /** The OpenAPI security scheme of `/metrics` when `METRICS_TOKEN` is set. */
 export const METRICS_AUTH = 'metricsToken';
 
-export type Tag = 'auth' | 'users' | 'messages' | 'operations' | 'docs';
+export type Tag = 'auth' | 'users' | 'conversations' | 'messages' | 'operations' | 'docs';
 
 /** One success answer: a JSON body from a zod schema, or another media type with a JSON Schema. */
 export type Answer =

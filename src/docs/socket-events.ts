@@ -63,6 +63,22 @@ export const serverEvents = {
     description: 'To every socket of the receiver, right after `message_sent`.',
     payload: Out.wireMessage,
   },
+  conversations: {
+    summary: 'A page of the inbox',
+    description: 'To this socket, in reply to `get_conversations`.',
+    payload: Out.conversationsPayload,
+  },
+  conversation: {
+    summary: 'One conversation',
+    description: 'To this socket, in reply to `get_conversation` and `open_direct`.',
+    payload: Out.conversationPayload,
+  },
+  conversation_read: {
+    summary: "A member's read cursor moved",
+    description:
+      "To every socket of every member when a member moves their read cursor (`mark_conversation_read`, `POST /api/conversations/:id/read`): one event, however many messages it covers. The reader's own sockets get it on every call, with `success` and their `unreadCount` in the conversation.",
+    payload: Out.conversationReadPayload,
+  },
   message_notification: {
     summary: 'A short notice of a new message',
     description: 'To every socket of the receiver, right after `receive_message`.',
@@ -111,8 +127,8 @@ export const clientEvents = {
   send_message: {
     summary: 'Send a message',
     description:
-      "Stores it, then `message_sent` goes to the sender's sockets and `receive_message` and `message_notification` to the receiver's. A retry with the same `clientMessageId` answers with the stored message and stores nothing new.",
-    payload: In.sendMessageInput,
+      "To a user (`receiverId`: their direct conversation, created on first use) or to a conversation (`conversationId`, for a member): exactly one of the two (`Provide receiverId or conversationId, not both`). Stores it, then `message_sent` goes to the sender's sockets and `receive_message` and `message_notification` to every socket of every other member. A retry with the same `clientMessageId` answers with the stored message and stores nothing new.",
+    payload: In.sendMessageFields,
     ack: Out.messageSentPayload,
   },
   mark_message_read: {
@@ -123,22 +139,24 @@ export const clientEvents = {
     ack: Out.messageReadConfirmedPayload,
   },
   typing_start: {
-    summary: 'Start typing to someone',
+    summary: 'Start typing to someone, or in a conversation',
     description:
-      "`typing_indicator` (`isTyping: true`) to the receiver's sockets; ends by itself after a timeout.",
-    payload: In.typingInput,
+      "`{receiverId}` or `{conversationId}` (a member's): `typing_indicator` (`isTyping: true`, with `conversationId`) to every socket of the other members; ends by itself after a timeout.",
+    payload: In.typingFields,
     ack: Out.successPayload,
   },
   typing_stop: {
-    summary: 'Stop typing to someone',
-    description: "`typing_indicator` (`isTyping: false`) to the receiver's sockets.",
-    payload: In.typingInput,
+    summary: 'Stop typing to someone, or in a conversation',
+    description:
+      '`typing_indicator` (`isTyping: false`, with `conversationId`) to the other members’ sockets.',
+    payload: In.typingFields,
     ack: Out.successPayload,
   },
   get_message_history: {
     summary: 'Ask for a page of a conversation',
-    description: 'Page 1 is the newest; each page is ordered oldest first.',
-    payload: In.historyInput,
+    description:
+      '`{otherUserId}` (the direct conversation with that user) or `{conversationId}` (a member’s), exactly one. Paged by `page` (1 is the newest) or by message id: `before` gives the newest `limit` messages older than it, `after` the oldest `limit` newer than it. Always ordered oldest first, with `hasMore`.',
+    payload: In.historyFields,
     ack: Out.messageHistoryPayload,
     reply: 'message_history',
   },
@@ -147,6 +165,36 @@ export const clientEvents = {
     description: 'Takes no payload: the acknowledgement, if any, is the only argument.',
     ack: Out.unreadCountPayload,
     reply: 'unread_count',
+  },
+  get_conversations: {
+    summary: 'Ask for a page of the inbox',
+    description:
+      'My conversations, newest activity first, each with its last message, members and my unread count. `limit` default 20, at most 100; pass the answer’s `nextCursor` as `cursor` for the next page. The payload may be left out.',
+    payload: In.conversationsInput,
+    ack: Out.conversationsPayload,
+    reply: 'conversations',
+  },
+  get_conversation: {
+    summary: 'Ask for one conversation',
+    description: 'For a member; anyone else is answered `Conversation not found`.',
+    payload: In.conversationIdInput,
+    ack: Out.conversationPayload,
+    reply: 'conversation',
+  },
+  open_direct: {
+    summary: 'Open the direct conversation with a user',
+    description:
+      'The pair’s conversation, created when there is none (once per pair, however many ask at once).',
+    payload: In.openDirectInput,
+    ack: Out.conversationPayload,
+    reply: 'conversation',
+  },
+  mark_conversation_read: {
+    summary: 'Move my read cursor',
+    description:
+      'Every message up to and including `messageId` (default: the newest) that others sent becomes read for me; the cursor only moves forward. Then `conversation_read` goes to every socket of every member.',
+    payload: In.markConversationReadInput,
+    ack: Out.markConversationReadPayload,
   },
   sync: {
     summary: 'Ask for what was missed since a message id',

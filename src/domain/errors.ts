@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'RECEIVER_NOT_FOUND'
   | 'USER_NOT_FOUND'
   | 'MESSAGE_NOT_FOUND'
+  | 'CONVERSATION_NOT_FOUND'
   | 'ACCESS_DENIED'
   | 'SEND_FAILED'
   | 'DUPLICATE_MESSAGE'
@@ -35,6 +36,7 @@ export const defaultMessages: Record<ErrorCode, string> = {
   RECEIVER_NOT_FOUND: 'Receiver not found',
   USER_NOT_FOUND: 'User not found',
   MESSAGE_NOT_FOUND: 'Message not found',
+  CONVERSATION_NOT_FOUND: 'Conversation not found',
   ACCESS_DENIED: 'Access denied',
   SEND_FAILED: 'Failed to send message',
   DUPLICATE_MESSAGE: 'Message already sent',

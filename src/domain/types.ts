@@ -14,15 +14,64 @@ export interface User {
   externalId?: string;
 }
 
-/** A direct message between two users. */
+/** A message in a conversation. */
 export interface Message {
   id: string;
+  conversationId: string;
   senderId: string;
-  receiverId: string;
+  /** The other member of a direct conversation; null in a group. */
+  receiverId: string | null;
   content: string;
   sentAt: Date;
   /** Set once, by the receiver; never changed afterwards. */
   readAt: Date | null;
   /** The sender's own id for this message, when it gave one: a retry with it returns this message. */
   clientMessageId?: string;
+}
+
+export type ConversationType = 'direct' | 'group';
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+/** A conversation: direct (exactly two members, one per pair of users) or a group. */
+export interface Conversation {
+  id: string;
+  type: ConversationType;
+  /** A group's title; null for a direct conversation. */
+  title: string | null;
+  createdAt: Date;
+  memberCount: number;
+}
+
+export interface ConversationMember {
+  userId: string;
+  name: string;
+  username: string;
+  role: MemberRole;
+  joinedAt: Date;
+}
+
+/** A member's read cursor in a conversation and what it leaves unread. */
+export interface ReadState {
+  conversationId: string;
+  userId: string;
+  /** Every message up to this one is read for the member; null before their first read. */
+  lastReadMessageId: string | null;
+  lastReadAt: Date | null;
+  unreadCount: number;
+}
+
+/** A conversation as one of its members sees it. */
+export interface ConversationView extends Conversation {
+  /** The first members by joining time (at most 100); the rest are paged separately. */
+  members: ConversationMember[];
+  lastMessage: Message | null;
+  lastActivityAt: Date;
+  /** The viewer's own state. */
+  viewer: ReadState;
+}
+
+/** Where a page of the inbox ends: the next page starts after this conversation. */
+export interface InboxPosition {
+  lastActivityAt: number;
+  conversationId: string;
 }

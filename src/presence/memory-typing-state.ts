@@ -6,40 +6,40 @@ import type { TypingEntry, TypingState } from './typing-state.js';
  * @example const typing = new MemoryTypingState(); await typing.start('u1', 'u2', 5000);
  */
 export class MemoryTypingState implements TypingState {
-  /** typist id → receiver id → expiry (epoch ms) */
+  /** typist id → conversation id → expiry (epoch ms) */
   private readonly states = new Map<string, Map<string, number>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async start(typistId: string, receiverId: string, ttlMs: number): Promise<void> {
-    let receivers = this.states.get(typistId);
-    if (!receivers) this.states.set(typistId, (receivers = new Map()));
-    receivers.set(receiverId, this.now() + ttlMs);
+  async start(typistId: string, conversationId: string, ttlMs: number): Promise<void> {
+    let conversations = this.states.get(typistId);
+    if (!conversations) this.states.set(typistId, (conversations = new Map()));
+    conversations.set(conversationId, this.now() + ttlMs);
   }
 
-  async stop(typistId: string, receiverId: string): Promise<boolean> {
-    const receivers = this.states.get(typistId);
-    if (!receivers?.delete(receiverId)) return false;
-    if (receivers.size === 0) this.states.delete(typistId);
+  async stop(typistId: string, conversationId: string): Promise<boolean> {
+    const conversations = this.states.get(typistId);
+    if (!conversations?.delete(conversationId)) return false;
+    if (conversations.size === 0) this.states.delete(typistId);
     return true;
   }
 
   async stopAll(typistId: string): Promise<string[]> {
-    const receivers = this.states.get(typistId);
+    const conversations = this.states.get(typistId);
     this.states.delete(typistId);
-    return receivers ? [...receivers.keys()] : [];
+    return conversations ? [...conversations.keys()] : [];
   }
 
   async expired(): Promise<TypingEntry[]> {
     const now = this.now();
     const out: TypingEntry[] = [];
-    for (const [typistId, receivers] of this.states) {
-      for (const [receiverId, expiresAt] of receivers) {
+    for (const [typistId, conversations] of this.states) {
+      for (const [conversationId, expiresAt] of conversations) {
         if (expiresAt > now) continue;
-        receivers.delete(receiverId);
-        out.push({ typistId, receiverId });
+        conversations.delete(conversationId);
+        out.push({ typistId, conversationId });
       }
-      if (receivers.size === 0) this.states.delete(typistId);
+      if (conversations.size === 0) this.states.delete(typistId);
     }
     return out;
   }

@@ -2,26 +2,26 @@ import { LuaScript, type RedisClient } from '../redis/redis-connection.js';
 import type { TypingEntry, TypingState } from './typing-state.js';
 
 /*
- * Keys: `<prefix>typing:exp` — ZSET "<typist>|<receiver>" → expiry (Redis clock);
- *       `<prefix>typing:by:<typist>` — SET of the receivers a typist is typing to (for stopAll).
+ * Keys: `<prefix>typing:exp` — ZSET "<typist>|<conversation>" → expiry (Redis clock);
+ *       `<prefix>typing:by:<typist>` — SET of the conversations a typist is typing to (for stopAll).
  */
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** KEYS: exp, by. ARGV: member, receiver, ttlMs. */
+/** KEYS: exp, by. ARGV: member, conversation, ttlMs. */
 const startScript = new LuaScript(`${NOW}
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
--- Only ever lengthen the set's life: a shorter state must not drop a longer one's receiver.
+-- Only ever lengthen the set's life: a shorter state must not drop a longer one's conversation.
 local keep = tonumber(ARGV[3]) * 2
 if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) end
 return 1`);
 
-/** KEYS: exp, by. ARGV: member, receiver. */
+/** KEYS: exp, by. ARGV: member, conversation. */
 const stopScript = new LuaScript(`redis.call('SREM', KEYS[2], ARGV[2])
 return redis.call('ZREM', KEYS[1], ARGV[1])`);
 
-/** KEYS: exp, by. ARGV: typist. Returns the receivers whose state was still active. */
+/** KEYS: exp, by. ARGV: typist. Returns the conversations whose state was still active. */
 const stopAllScript = new LuaScript(`local out = {}
 for _, r in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('ZREM', KEYS[1], ARGV[1] .. '|' .. r) == 1 then table.insert(out, r) end
@@ -57,14 +57,14 @@ export class RedisTypingState implements TypingState {
     this.byPrefix = `${options.prefix}typing:by:`;
   }
 
-  async start(typistId: string, receiverId: string, ttlMs: number): Promise<void> {
+  async start(typistId: string, conversationId: string, ttlMs: number): Promise<void> {
     const keys = [this.expKey, this.byPrefix + typistId];
-    await startScript.run(this.client, keys, [`${typistId}|${receiverId}`, receiverId, ttlMs]);
+    await startScript.run(this.client, keys, [`${typistId}|${conversationId}`, conversationId, ttlMs]);
   }
 
-  async stop(typistId: string, receiverId: string): Promise<boolean> {
+  async stop(typistId: string, conversationId: string): Promise<boolean> {
     const keys = [this.expKey, this.byPrefix + typistId];
-    return (await stopScript.run(this.client, keys, [`${typistId}|${receiverId}`, receiverId])) === 1;
+    return (await stopScript.run(this.client, keys, [`${typistId}|${conversationId}`, conversationId])) === 1;
   }
 
   async stopAll(typistId: string): Promise<string[]> {
@@ -82,7 +82,7 @@ export class RedisTypingState implements TypingState {
       )) as string[];
       for (const m of members) {
         const sep = m.indexOf('|');
-        out.push({ typistId: m.slice(0, sep), receiverId: m.slice(sep + 1) });
+        out.push({ typistId: m.slice(0, sep), conversationId: m.slice(sep + 1) });
       }
       if (members.length < BATCH) return out;
     }

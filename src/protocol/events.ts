@@ -17,6 +17,9 @@ export interface ServerToClientEvents {
   unread_count: (payload: Out.UnreadCountPayload) => void;
   missed_messages: (payload: Out.MissedMessagesPayload) => void;
   message_notification: (payload: Out.MessageNotificationPayload) => void;
+  conversations: (payload: Out.ConversationsPayload) => void;
+  conversation: (payload: Out.ConversationPayload) => void;
+  conversation_read: (payload: Out.ConversationReadPayload) => void;
   error: (payload: Out.ErrorPayload) => void;
 }
 
@@ -24,19 +27,29 @@ type Ack<T> = (response: T | Out.AckErrorPayload) => void;
 
 /** Client → server events: the payload a client sends and what its optional acknowledgement receives. */
 export interface ClientToServerEvents {
-  send_message: (payload: z.input<typeof In.sendMessageInput>, ack?: Ack<Out.MessageSentPayload>) => void;
+  send_message: (payload: In.SendMessageRequest, ack?: Ack<Out.MessageSentPayload>) => void;
   mark_message_read: (
     payload: z.input<typeof In.markMessageReadInput>,
     ack?: Ack<Out.MessageSentPayload>,
   ) => void;
-  typing_start: (payload: z.input<typeof In.typingInput>, ack?: Ack<{ success: true }>) => void;
-  typing_stop: (payload: z.input<typeof In.typingInput>, ack?: Ack<{ success: true }>) => void;
-  get_message_history: (
-    payload: z.input<typeof In.historyInput>,
-    ack?: Ack<Out.MessageHistoryPayload>,
-  ) => void;
+  typing_start: (payload: In.TypingRequest, ack?: Ack<{ success: true }>) => void;
+  typing_stop: (payload: In.TypingRequest, ack?: Ack<{ success: true }>) => void;
+  get_message_history: (payload: In.HistoryRequest, ack?: Ack<Out.MessageHistoryPayload>) => void;
   get_unread_count: (ack?: Ack<Out.UnreadCountPayload>) => void;
   sync: (payload?: z.input<typeof In.syncInput>, ack?: Ack<Out.MissedMessagesPayload>) => void;
+  get_conversations: (
+    payload?: z.input<typeof In.conversationsInput>,
+    ack?: Ack<Out.ConversationsPayload>,
+  ) => void;
+  get_conversation: (
+    payload: z.input<typeof In.conversationIdInput>,
+    ack?: Ack<Out.ConversationPayload>,
+  ) => void;
+  open_direct: (payload: z.input<typeof In.openDirectInput>, ack?: Ack<Out.ConversationPayload>) => void;
+  mark_conversation_read: (
+    payload: z.input<typeof In.markConversationReadInput>,
+    ack?: Ack<Out.MarkConversationReadPayload>,
+  ) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -3,8 +3,32 @@ import { idField, limitField, pageField, textField, typeError } from './fields.j
 
 /** Client → server payloads and REST bodies. Each is the one schema used to validate that input. */
 
-export const sendMessageInput = z.object({
-  receiverId: idField('receiverId'),
+/**
+ * Exactly one of two alternative fields: with neither, the first is reported missing (`receiverId is
+ * required`, as before the alternative existed); with both, `Provide a or b, not both`.
+ */
+function oneOf<S extends z.ZodObject>(fields: S, first: string, second: string) {
+  return z.preprocess(
+    (v) =>
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      (v as Record<string, unknown>)[first] === undefined &&
+      (v as Record<string, unknown>)[second] === undefined
+        ? { ...v, [first]: null }
+        : v,
+    fields.refine(
+      (v) =>
+        (v as Record<string, unknown>)[first] === undefined ||
+        (v as Record<string, unknown>)[second] === undefined,
+      { message: `Provide ${first} or ${second}, not both`, path: [second] },
+    ),
+  );
+}
+
+export const sendMessageFields = z.object({
+  receiverId: idField('receiverId').optional(),
+  conversationId: idField('conversationId').optional(),
   // Length limits are a configurable domain rule, checked by the messaging service.
   content: textField('content').trim().min(1, 'content must not be empty'),
   /** The client's own id for this send: a retry with the same id returns the stored message. */
@@ -15,15 +39,54 @@ export const sendMessageInput = z.object({
     .optional(),
 });
 
+/** `send_message` and `POST /api/messages`: to a user (their direct conversation) or to a conversation. */
+export const sendMessageInput = oneOf(sendMessageFields, 'receiverId', 'conversationId');
+
 export const markMessageReadInput = z.object({ messageId: idField('messageId') });
 
-export const typingInput = z.object({ receiverId: idField('receiverId') });
+export const typingFields = z.object({
+  receiverId: idField('receiverId').optional(),
+  conversationId: idField('conversationId').optional(),
+});
+export const typingInput = oneOf(typingFields, 'receiverId', 'conversationId');
 
-export const historyInput = z.object({
-  otherUserId: idField('otherUserId'),
+/** A message id that pages start after or before (`before` / `after`). */
+const messageCursorField = (field: string) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? String(v) : v),
+      textField(field)
+        .trim()
+        .regex(/^\d{1,19}$/, `${field} must be a message id (a string of digits)`),
+    )
+    .optional();
+
+/** Cursor paging by message id: `before` or `after`, not both; not with `page`. */
+const cursorPaging = {
+  before: messageCursorField('before'),
+  after: messageCursorField('after'),
+};
+const onePagingKind = (v: { before?: string; after?: string; page?: number }) =>
+  v.before === undefined || v.after === undefined;
+const noPageWithCursor = (v: { before?: string; after?: string; page?: number }) =>
+  v.page === undefined || (v.before === undefined && v.after === undefined);
+
+export const historyFields = z.object({
+  otherUserId: idField('otherUserId').optional(),
+  conversationId: idField('conversationId').optional(),
   page: pageField,
   limit: limitField(100),
+  ...cursorPaging,
 });
+
+/** `get_message_history`: the seed's `{otherUserId, page}` or a conversation, paged by `before`/`after`. */
+export const historyInput = oneOf(
+  historyFields
+    .refine(onePagingKind, { message: 'Provide before or after, not both', path: ['after'] })
+    .refine(noPageWithCursor, { message: 'page cannot be combined with before or after', path: ['page'] }),
+  'otherUserId',
+  'conversationId',
+);
 
 /** A message id to sync after: a decimal string (or number) of a message id, `0` for the beginning. */
 const afterIdField = z.preprocess(
@@ -39,7 +102,45 @@ export const syncInput = z
   .nullish()
   .transform((v) => ({ lastMessageId: v?.lastMessageId?.replace(/^0+(?=\d)/, '') ?? '0', limit: v?.limit }));
 
-export const historyQuery = z.object({ page: pageField, limit: limitField(100) });
+export const historyQuery = z
+  .object({ page: pageField, limit: limitField(100), ...cursorPaging })
+  .refine(onePagingKind, { message: 'Provide before or after, not both', path: ['after'] })
+  .refine(noPageWithCursor, { message: 'page cannot be combined with before or after', path: ['page'] });
+
+/** `GET /api/conversations/:id/messages`: cursor paging only. */
+export const conversationMessagesQuery = z
+  .object({ limit: limitField(100), ...cursorPaging })
+  .refine(onePagingKind, { message: 'Provide before or after, not both', path: ['after'] });
+
+/** An inbox page: `cursor` is the previous answer's `nextCursor`. */
+export const conversationsInput = z
+  .object({
+    limit: limitField(100),
+    cursor: textField('cursor').trim().max(64, 'cursor is not valid').optional(),
+  })
+  .nullish()
+  .transform((v) => ({ limit: v?.limit, cursor: v?.cursor || undefined }));
+
+export const conversationIdInput = z.object({ conversationId: idField('conversationId') });
+
+export const openDirectInput = z.object({ userId: idField('userId') });
+
+/** `POST /api/conversations`: `{type: 'direct', userId}` opens the pair's conversation. */
+export const createConversationInput = z.object({
+  type: z.literal('direct', { error: "type must be 'direct'" }),
+  userId: idField('userId'),
+});
+
+export const markConversationReadInput = z.object({
+  conversationId: idField('conversationId'),
+  messageId: idField('messageId').optional(),
+});
+
+/** `POST /api/conversations/:id/read`: the body is optional. */
+export const readBody = z
+  .object({ messageId: idField('messageId').optional() })
+  .nullish()
+  .transform((v) => ({ messageId: v?.messageId }));
 
 export const usersQuery = z.object({
   q: textField('q').trim().max(100, 'q is too long').optional(),
@@ -93,6 +194,11 @@ export const loginInput = z
 export const idParam = (field: string) => z.object({ [field]: idField(field) });
 
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
+export type SendMessageRequest = z.input<typeof sendMessageFields>;
+export type TypingRequest = z.input<typeof typingFields>;
+export type HistoryRequest = z.input<typeof historyFields>;
+export type ConversationsInput = z.infer<typeof conversationsInput>;
+export type MarkConversationReadInput = z.infer<typeof markConversationReadInput>;
 export type SyncInput = z.infer<typeof syncInput>;
 export type MarkMessageReadInput = z.infer<typeof markMessageReadInput>;
 export type TypingInput = z.infer<typeof typingInput>;

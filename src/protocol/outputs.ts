@@ -29,13 +29,15 @@ export const userOfflinePayload = z.object({ userId: z.string(), lastSeen: isoDa
 
 export const wireMessage = z.object({
   _id: z.string(),
+  conversationId: z.string(),
   content: z.string(),
   sentAt: isoDate,
+  /** For the viewer: in a direct conversation, whether the receiver has read it. */
   read: z.boolean(),
   senderId: z.string(),
   senderName: z.string(),
-  receiverId: z.string(),
-  receiverName: z.string(),
+  receiverId: z.string().nullable().describe('the other member of a direct conversation; null in a group'),
+  receiverName: z.string().nullable().describe('null in a group'),
   /** Present when the sender gave one. */
   clientMessageId: z.string().optional(),
 });
@@ -51,11 +53,21 @@ export const typingIndicatorPayload = z.object({
   userId: z.string(),
   userName: z.string(),
   isTyping: z.boolean(),
+  conversationId: z.string(),
 });
 export const messageHistoryPayload = z.object({
   messages: z.array(wireMessage),
-  otherUser: z.object({ _id: z.string(), name: z.string() }),
-  pagination: z.object({ page: z.number().int(), limit: z.number().int(), hasMore: z.boolean() }),
+  /** The conversation paged; absent when asked by `otherUserId` and the pair has none yet. */
+  conversationId: z.string().optional(),
+  /** The other member, for a direct conversation. */
+  otherUser: z.object({ _id: z.string(), name: z.string() }).optional(),
+  /** Older messages exist (`before`, page mode), or newer ones (`after`). */
+  hasMore: z.boolean(),
+  pagination: z.object({
+    page: z.number().int().optional().describe('page mode only'),
+    limit: z.number().int(),
+    hasMore: z.boolean(),
+  }),
 });
 export const missedMessagesPayload = z.object({
   messages: z.array(wireMessage),
@@ -70,6 +82,51 @@ export const messageNotificationPayload = z.object({
   from: z.object({ _id: z.string(), name: z.string() }),
   message: z.string().describe('preview, at most 100 characters'),
   timestamp: isoDate,
+  conversationId: z.string(),
+  /** A group's title; absent for a direct conversation. */
+  conversationTitle: z.string().optional(),
+});
+
+export const conversationMember = z.object({
+  _id: z.string(),
+  name: z.string(),
+  username: z.string(),
+  role: z.enum(['owner', 'admin', 'member']),
+  joinedAt: isoDate,
+});
+export const wireConversation = z.object({
+  _id: z.string(),
+  type: z.enum(['direct', 'group']),
+  title: z.string().nullable().describe('null for a direct conversation'),
+  createdAt: isoDate,
+  lastMessage: wireMessage.nullable().describe('the newest message, or null'),
+  lastActivityAt: isoDate,
+  memberCount: z.number().int(),
+  members: z.array(conversationMember).describe('at most 100, by joining time'),
+  unreadCount: z.number().int().describe("the viewer's unread messages here"),
+  lastReadMessageId: z.string().nullable().describe("the viewer's read cursor"),
+  muted: z.boolean(),
+});
+export const conversationsPayload = z.object({
+  conversations: z.array(wireConversation).describe('newest activity first'),
+  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null at the end'),
+});
+export const conversationPayload = z.object({ conversation: wireConversation });
+/** To every socket of every member when a member's read cursor moves. */
+export const conversationReadPayload = z.object({
+  conversationId: z.string(),
+  userId: z.string(),
+  lastReadMessageId: z.string().nullable(),
+  readAt: isoDate.nullable(),
+  /** Only to the reader's own sockets: their unread count in this conversation now. */
+  unreadCount: z.number().int().optional(),
+  success: z.literal(true).optional(),
+});
+export const markConversationReadPayload = z.object({
+  success: z.literal(true),
+  conversationId: z.string(),
+  lastReadMessageId: z.string().nullable(),
+  unreadCount: z.number().int(),
 });
 export const errorPayload = z.object({ message: z.string() });
 export const ackErrorPayload = z.object({ success: z.literal(false), message: z.string() });
@@ -90,4 +147,10 @@ export type UnreadCountPayload = z.infer<typeof unreadCountPayload>;
 export type MissedMessagesPayload = z.infer<typeof missedMessagesPayload>;
 export type MessageNotificationPayload = z.infer<typeof messageNotificationPayload>;
 export type ErrorPayload = z.infer<typeof errorPayload>;
+export type ConversationMemberPayload = z.infer<typeof conversationMember>;
+export type WireConversation = z.infer<typeof wireConversation>;
+export type ConversationsPayload = z.infer<typeof conversationsPayload>;
+export type ConversationPayload = z.infer<typeof conversationPayload>;
+export type ConversationReadPayload = z.infer<typeof conversationReadPayload>;
+export type MarkConversationReadPayload = z.infer<typeof markConversationReadPayload>;
 export type AckErrorPayload = z.infer<typeof ackErrorPayload>;

@@ -1,5 +1,12 @@
-import type { Message, User } from '../domain/types.js';
-import type { OnlineUser, OwnWireUser, WireMessage, WireUser } from './outputs.js';
+import type { ConversationView, Message, ReadState, User } from '../domain/types.js';
+import type {
+  ConversationReadPayload,
+  OnlineUser,
+  OwnWireUser,
+  WireConversation,
+  WireMessage,
+  WireUser,
+} from './outputs.js';
 
 /** Domain objects → the spec's wire shapes. Pure functions; ids are strings, dates ISO-8601. */
 
@@ -26,9 +33,10 @@ export const toOnlineUser = (user: User, withEmail = true): OnlineUser => ({
 
 export const toWireMessage = (
   message: Message,
-  names: { senderName: string; receiverName: string },
+  names: { senderName: string; receiverName: string | null },
 ): WireMessage => ({
   _id: message.id,
+  conversationId: message.conversationId,
   content: message.content,
   sentAt: message.sentAt.toISOString(),
   read: message.readAt !== null,
@@ -46,3 +54,44 @@ export function preview(content: string, max = 100): string {
   if (chars.length <= max) return content;
   return `${chars.slice(0, max - 3).join('')}...`;
 }
+
+/** A conversation as its viewer sees it; message names come from its members (or `names` for others). */
+export function toWireConversation(
+  view: ConversationView,
+  names: ReadonlyMap<string, string> = new Map(),
+): WireConversation {
+  const nameOf = (id: string | null) =>
+    id === null ? null : (view.members.find((m) => m.userId === id)?.name ?? names.get(id) ?? '');
+  const last = view.lastMessage;
+  return {
+    _id: view.id,
+    type: view.type,
+    title: view.title,
+    createdAt: view.createdAt.toISOString(),
+    lastMessage: last
+      ? toWireMessage(last, {
+          senderName: nameOf(last.senderId) ?? '',
+          receiverName: nameOf(last.receiverId),
+        })
+      : null,
+    lastActivityAt: view.lastActivityAt.toISOString(),
+    memberCount: view.memberCount,
+    members: view.members.map((m) => ({
+      _id: m.userId,
+      name: m.name,
+      username: m.username,
+      role: m.role,
+      joinedAt: m.joinedAt.toISOString(),
+    })),
+    unreadCount: view.viewer.unreadCount,
+    lastReadMessageId: view.viewer.lastReadMessageId,
+    muted: false,
+  };
+}
+
+export const toConversationRead = (state: ReadState): ConversationReadPayload => ({
+  conversationId: state.conversationId,
+  userId: state.userId,
+  lastReadMessageId: state.lastReadMessageId,
+  readAt: state.lastReadAt ? state.lastReadAt.toISOString() : null,
+});

@@ -11,6 +11,7 @@ import type {
 import { preview, toWireMessage } from '../protocol/wire.js';
 import type { Store } from '../store/store.js';
 import type { Clock, Logger, Notifier, RateLimiter, SendObserver } from './ports.js';
+import type { ConversationService } from './conversation-service.js';
 import type { UserService } from './user-service.js';
 
 export interface MessagingOptions {
@@ -32,6 +33,7 @@ export class MessagingService {
       clock: Clock;
       logger: Logger;
       limits: RateLimiter;
+      conversations: ConversationService;
       observer?: SendObserver;
       options: MessagingOptions;
     },
@@ -67,10 +69,7 @@ export class MessagingService {
     if (content.length > options.maxContentLength && Array.from(content).length > options.maxContentLength) {
       throw new AppError('VALIDATION', `content must be at most ${options.maxContentLength} characters`);
     }
-    if (input.receiverId === sender.id) {
-      throw new AppError('VALIDATION', 'receiverId must be another user');
-    }
-    const receiver = await users.require(input.receiverId, 'RECEIVER_NOT_FOUND');
+    const target = await this.target(sender, input);
     const { clientMessageId } = input;
     if (clientMessageId) {
       const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
@@ -81,18 +80,22 @@ export class MessagingService {
     try {
       stored = await store.insertMessage({
         senderId: sender.id,
-        receiverId: receiver.id,
+        receiverId: target.receiver?.id ?? null,
+        ...(target.conversationId === undefined ? {} : { conversationId: target.conversationId }),
         content,
         sentAt: clock.now(),
         ...(clientMessageId ? { clientMessageId } : {}),
       });
     } catch (err) {
-      // A concurrent retry with the same client id won the insert: answer with its message.
       // Deleted after it was read from the cache: not found after all, and gone from the cache.
       if (err instanceof AppError && err.code === 'RECEIVER_NOT_FOUND') {
-        users.forget(receiver.id);
+        if (target.receiver) {
+          users.forget(target.receiver.id);
+          this.deps.conversations.forgetUser(target.receiver.id);
+        }
         throw err;
       }
+      // A concurrent retry with the same client id won the insert: answer with its message.
       if (err instanceof AppError && err.code === 'DUPLICATE_MESSAGE' && clientMessageId) {
         const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
         if (earlier) return { payload: await this.alreadySent(sender, earlier), duplicate: true };
@@ -101,17 +104,44 @@ export class MessagingService {
       throw new AppError('SEND_FAILED', undefined, { cause: err });
     }
 
-    const message = toWireMessage(stored, { senderName: sender.name, receiverName: receiver.name });
+    const message = toWireMessage(stored, {
+      senderName: sender.name,
+      receiverName: target.receiver?.name ?? null,
+    });
     const sent: MessageSentPayload = { success: true, message };
     notifier.toUser(sender.id, 'message_sent', sent);
-    notifier.toUser(receiver.id, 'receive_message', message);
-    notifier.toUser(receiver.id, 'message_notification', {
+    notifier.toUsers(target.others, 'receive_message', message);
+    notifier.toUsers(target.others, 'message_notification', {
       type: 'new_message',
       from: { _id: sender.id, name: sender.name },
       message: preview(content),
       timestamp: message.sentAt,
+      conversationId: stored.conversationId,
+      ...(target.title === null ? {} : { conversationTitle: target.title }),
     });
     return { payload: sent, duplicate: false };
+  }
+
+  /**
+   * Where a send goes: a user's direct conversation (resolved by the store, created on first use) or a
+   * conversation the sender is a member of.
+   */
+  private async target(
+    sender: User,
+    input: SendMessageInput,
+  ): Promise<{ conversationId?: string; receiver: User | null; others: string[]; title: string | null }> {
+    const { users, conversations } = this.deps;
+    if (input.conversationId !== undefined) {
+      const info = await conversations.forMember(sender, input.conversationId);
+      const others = info.memberIds.filter((id) => id !== sender.id);
+      const receiver =
+        info.type === 'direct' && others[0] ? await users.require(others[0], 'RECEIVER_NOT_FOUND') : null;
+      return { conversationId: info.id, receiver, others, title: info.title };
+    }
+    const receiverId = input.receiverId as string;
+    if (receiverId === sender.id) throw new AppError('VALIDATION', 'receiverId must be another user');
+    const receiver = await users.require(receiverId, 'RECEIVER_NOT_FOUND');
+    return { receiver, others: [receiver.id], title: null };
   }
 
   /**
@@ -119,7 +149,7 @@ export class MessagingService {
    * message again; the receiver, who was told the first time, is not told twice.
    */
   private async alreadySent(sender: User, earlier: Message): Promise<MessageSentPayload> {
-    const receiver = await this.deps.users.require(earlier.receiverId);
+    const receiver = earlier.receiverId === null ? null : await this.deps.users.require(earlier.receiverId);
     const sent: MessageSentPayload = { success: true, message: this.wire(earlier, sender, receiver) };
     this.deps.notifier.toUser(sender.id, 'message_sent', sent);
     return sent;
@@ -147,28 +177,63 @@ export class MessagingService {
     return confirmed;
   }
 
-  /** Page 1 is the newest `limit` messages; each page is returned oldest first. */
-  async history(user: User, input: Omit<HistoryInput, 'otherUserId'> & { otherUserId: string }) {
-    const { store, users, options, limits } = this.deps;
-    await limits.consume('query', user.id);
-    const other = await users.require(input.otherUserId);
-    const page = input.page ?? 1;
+  /**
+   * A page of history, oldest first: of the direct conversation with `otherUserId` or of
+   * `conversationId`; by `page` (1 = the newest `limit`) or by message id (`before` / `after`).
+   */
+  async history(user: User, input: HistoryInput): Promise<MessageHistoryPayload> {
+    const { store, users, options, limits, conversations } = this.deps;
     const limit = input.limit ?? options.defaultPageSize;
-    const rows = await store.conversation(user.id, other.id, {
+    const cursor = input.before !== undefined || input.after !== undefined;
+    const paging = { before: input.before, after: input.after, limit };
+    if (input.conversationId !== undefined) {
+      const found = cursor
+        ? await conversations.messages(user, { conversationId: input.conversationId, ...paging })
+        : await this.byPage(user, input.conversationId, input.page ?? 1, limit);
+      const { conversation, messages, hasMore } = found;
+      const other =
+        conversation.type === 'direct' ? conversation.members.find((m) => m.userId !== user.id) : undefined;
+      const names = new Map(conversation.members.map((m) => [m.userId, m.name]));
+      return {
+        messages: await this.wireAll(messages, names),
+        conversationId: conversation.id,
+        ...(other ? { otherUser: { _id: other.userId, name: other.name } } : {}),
+        hasMore,
+        pagination: { ...(cursor ? {} : { page: input.page ?? 1 }), limit, hasMore },
+      };
+    }
+    await limits.consume('query', user.id);
+    const other = await users.require(input.otherUserId as string);
+    const names = new Map([
+      [user.id, user.name],
+      [other.id, other.name],
+    ]);
+    const conversationId = await store.findDirect(user.id, other.id);
+    let page: { messages: Message[]; hasMore: boolean } = { messages: [], hasMore: false };
+    if (conversationId !== undefined && cursor) page = await conversations.page(conversationId, paging);
+    else if (conversationId !== undefined) page = await this.pageOf(conversationId, input.page ?? 1, limit);
+    return {
+      messages: await this.wireAll(page.messages, names),
+      ...(conversationId === undefined ? {} : { conversationId }),
+      otherUser: { _id: other.id, name: other.name },
+      hasMore: page.hasMore,
+      pagination: { ...(cursor ? {} : { page: input.page ?? 1 }), limit, hasMore: page.hasMore },
+    };
+  }
+
+  private async byPage(user: User, conversationId: string, page: number, limit: number) {
+    await this.deps.limits.consume('query', user.id);
+    const conversation = await this.deps.conversations.view(user, conversationId);
+    return { conversation, ...(await this.pageOf(conversation.id, page, limit)) };
+  }
+
+  /** Page `page` (1 = newest) of a conversation by offset, oldest first. */
+  private async pageOf(conversationId: string, page: number, limit: number) {
+    const rows = await this.deps.store.conversationMessages(conversationId, {
       offset: (page - 1) * limit,
       limit: limit + 1,
     });
-    const hasMore = rows.length > limit;
-    const messages = rows
-      .slice(0, limit)
-      .reverse()
-      .map((m) => (m.senderId === user.id ? this.wire(m, user, other) : this.wire(m, other, user)));
-    const payload: MessageHistoryPayload = {
-      messages,
-      otherUser: { _id: other.id, name: other.name },
-      pagination: { page, limit, hasMore },
-    };
-    return payload;
+    return { messages: rows.slice(0, limit).reverse(), hasMore: rows.length > limit };
   }
 
   /**
@@ -177,21 +242,12 @@ export class MessagingService {
    * the highest id received (live, from history or from sync) leaves no gap.
    */
   async sync(user: User, input: SyncInput): Promise<MissedMessagesPayload> {
-    const { store, users, options, limits } = this.deps;
+    const { store, options, limits } = this.deps;
     await limits.consume('query', user.id);
     const limit = input.limit ?? options.defaultPageSize;
     const rows = await store.messagesSince(user.id, input.lastMessageId, limit + 1);
     const page = rows.slice(0, limit);
-    const others = new Map<string, User>();
-    for (const m of page) {
-      const otherId = m.senderId === user.id ? m.receiverId : m.senderId;
-      if (!others.has(otherId)) others.set(otherId, await users.require(otherId));
-    }
-    const messages = page.map((m) =>
-      m.senderId === user.id
-        ? this.wire(m, user, others.get(m.receiverId) as User)
-        : this.wire(m, others.get(m.senderId) as User, user),
-    );
+    const messages = await this.wireAll(page, new Map([[user.id, user.name]]));
     return {
       messages,
       hasMore: rows.length > limit,
@@ -204,7 +260,26 @@ export class MessagingService {
     return { count: await this.deps.store.countUnread(user.id) };
   }
 
-  private wire(message: Message, sender: User, receiver: User): WireMessage {
-    return toWireMessage(message, { senderName: sender.name, receiverName: receiver.name });
+  private wire(message: Message, sender: User, receiver: User | null): WireMessage {
+    return toWireMessage(message, { senderName: sender.name, receiverName: receiver?.name ?? null });
+  }
+
+  /** Messages on the wire, with names from `names` or else the user cache. */
+  private async wireAll(messages: Message[], names: Map<string, string>): Promise<WireMessage[]> {
+    const nameOf = async (id: string) => {
+      let name = names.get(id);
+      if (name === undefined) {
+        name = (await this.deps.users.get(id))?.name ?? '';
+        names.set(id, name);
+      }
+      return name;
+    };
+    const wired: WireMessage[] = [];
+    for (const m of messages) {
+      const senderName = await nameOf(m.senderId);
+      const receiverName = m.receiverId === null ? null : await nameOf(m.receiverId);
+      wired.push(toWireMessage(m, { senderName, receiverName }));
+    }
+    return wired;
   }
 }

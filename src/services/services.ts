@@ -1,4 +1,5 @@
 import type { AuthService } from './auth-service.js';
+import type { ConversationService } from './conversation-service.js';
 import type { MessagingService } from './messaging-service.js';
 import type { PresenceService } from './presence-service.js';
 import type { TypingService } from './typing-service.js';
@@ -8,6 +9,7 @@ import type { UserService } from './user-service.js';
 export interface Services {
   auth: AuthService;
   users: UserService;
+  conversations: ConversationService;
   messaging: MessagingService;
   typing: TypingService;
   presence: PresenceService;

@@ -1,14 +1,22 @@
 import { AppError } from '../domain/errors.js';
 import type { User } from '../domain/types.js';
 import type { TypingState } from '../presence/typing-state.js';
-import type { Logger, Notifier, RateLimiter } from './ports.js';
+import type { Store } from '../store/store.js';
+import type { ConversationService } from './conversation-service.js';
+import type { Clock, Logger, Notifier, RateLimiter } from './ports.js';
 import type { UserService } from './user-service.js';
 
+/** Where someone types: a user (their direct conversation) or a conversation. */
+export interface TypingTarget {
+  receiverId?: string | undefined;
+  conversationId?: string | undefined;
+}
+
 /**
- * Typing indicators. `start` tells every socket of the receiver that the typist is typing and (re)arms
- * the state's expiry; the state ends with `stop`, after `timeoutMs` without a new `start` (found by a
- * sweep every quarter of the timeout), or when the typist goes offline — each ending tells the receiver
- * `isTyping: false`.
+ * Typing indicators, per conversation. `start` tells every socket of the conversation's other members
+ * that the typist is typing and (re)arms the state's expiry; the state ends with `stop`, after
+ * `timeoutMs` without a new `start` (found by a sweep every quarter of the timeout), or when the typist
+ * goes offline — each ending tells them `isTyping: false`.
  */
 export class TypingService {
   private timer: NodeJS.Timeout | undefined;
@@ -17,6 +25,9 @@ export class TypingService {
     private readonly deps: {
       state: TypingState;
       users: UserService;
+      conversations: ConversationService;
+      store: Store;
+      clock: Clock;
       notifier: Notifier;
       logger: Logger;
       limits: RateLimiter;
@@ -33,28 +44,30 @@ export class TypingService {
     this.timer.unref();
   }
 
-  async begin(typist: User, receiverId: string): Promise<void> {
-    const receiver = await this.receiver(typist, receiverId);
-    await this.deps.state.start(typist.id, receiver.id, this.deps.timeoutMs);
-    this.emit(typist, receiver.id, true);
+  async begin(typist: User, target: TypingTarget): Promise<void> {
+    const { conversationId, others } = await this.conversation(typist, target);
+    await this.deps.state.start(typist.id, conversationId, this.deps.timeoutMs);
+    this.emit(typist, conversationId, others, true);
   }
 
-  async end(typist: User, receiverId: string): Promise<void> {
-    const receiver = await this.receiver(typist, receiverId);
-    await this.deps.state.stop(typist.id, receiver.id);
-    this.emit(typist, receiver.id, false);
+  async end(typist: User, target: TypingTarget): Promise<void> {
+    const { conversationId, others } = await this.conversation(typist, target);
+    await this.deps.state.stop(typist.id, conversationId);
+    this.emit(typist, conversationId, others, false);
   }
 
   /** The typist went offline: end every typing state they had. */
   async endAll(typist: User): Promise<void> {
-    for (const receiverId of await this.deps.state.stopAll(typist.id)) this.emit(typist, receiverId, false);
+    for (const conversationId of await this.deps.state.stopAll(typist.id)) {
+      await this.endedIn(typist, conversationId);
+    }
   }
 
   /** Ends the states that expired (on any process, when the state is shared). */
   async sweep(): Promise<void> {
-    for (const { typistId, receiverId } of await this.deps.state.expired()) {
+    for (const { typistId, conversationId } of await this.deps.state.expired()) {
       const typist = await this.deps.users.get(typistId);
-      if (typist) this.emit(typist, receiverId, false);
+      if (typist) await this.endedIn(typist, conversationId);
     }
   }
 
@@ -64,17 +77,42 @@ export class TypingService {
     await this.deps.state.close();
   }
 
-  private emit(typist: User, receiverId: string, isTyping: boolean): void {
-    this.deps.notifier.toUser(receiverId, 'typing_indicator', {
+  /** Tells the conversation's other members (as they are now) that the typist stopped. */
+  private async endedIn(typist: User, conversationId: string): Promise<void> {
+    const info = await this.deps.conversations.info(conversationId);
+    if (!info) return;
+    const others = info.memberIds.filter((id) => id !== typist.id);
+    this.emit(typist, conversationId, others, false);
+  }
+
+  private emit(typist: User, conversationId: string, others: string[], isTyping: boolean): void {
+    if (others.length === 0) return;
+    this.deps.notifier.toUsers(others, 'typing_indicator', {
       userId: typist.id,
       userName: typist.name,
       isTyping,
+      conversationId,
     });
   }
 
-  private async receiver(typist: User, receiverId: string): Promise<User> {
-    await this.deps.limits.consume('typing', typist.id);
+  /**
+   * The conversation typed in: `conversationId` (the typist must be a member), or the direct
+   * conversation with `receiverId` (created on first use, as a first message would).
+   */
+  private async conversation(
+    typist: User,
+    target: TypingTarget,
+  ): Promise<{ conversationId: string; others: string[] }> {
+    const { limits, conversations, users, store, clock } = this.deps;
+    await limits.consume('typing', typist.id);
+    if (target.conversationId !== undefined) {
+      const info = await conversations.forMember(typist, target.conversationId);
+      return { conversationId: info.id, others: info.memberIds.filter((id) => id !== typist.id) };
+    }
+    const receiverId = target.receiverId as string;
     if (receiverId === typist.id) throw new AppError('VALIDATION', 'receiverId must be another user');
-    return this.deps.users.require(receiverId, 'RECEIVER_NOT_FOUND');
+    const receiver = await users.require(receiverId, 'RECEIVER_NOT_FOUND');
+    const { id } = await store.openDirect(typist.id, receiver.id, clock.now());
+    return { conversationId: id, others: [receiver.id] };
   }
 }

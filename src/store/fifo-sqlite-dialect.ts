@@ -13,31 +13,59 @@ import {
  * of that lock and hands it to exactly one waiter at a time, so Kysely's own lock never has more than one.
  */
 class FifoSqliteDriver extends SqliteDriver {
-  private readonly waiters: Array<() => void> = [];
-  private held = false;
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly turns: Turns,
+  ) {
+    super(config);
+  }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
-    if (this.held) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    this.held = true;
+    const { turns } = this;
+    if (turns.held) await new Promise<void>((resolve) => turns.waiters.push(resolve));
+    turns.held = true;
     return super.acquireConnection();
   }
 
   override async releaseConnection(): Promise<void> {
     await super.releaseConnection();
-    const next = this.waiters.shift();
+    const next = this.turns.waiters.shift();
     // The lock passes straight to the next waiter (still held), or is freed.
     if (next) next();
-    else this.held = false;
+    else this.turns.held = false;
   }
 }
 
+/** Whose turn it is on one database file, for every connection this process has to it. */
+interface Turns {
+  waiters: Array<() => void>;
+  held: boolean;
+}
+
+/**
+ * Connections of one process to one file take turns here too: a transaction holds its connection across
+ * awaits, and a second connection writing meanwhile would wait synchronously (busy timeout) on the very
+ * event loop the first one needs to commit.
+ */
+const turnsByFile = new Map<string, Turns>();
+const turnsFor = (file: string | undefined): Turns => {
+  if (file === undefined) return { waiters: [], held: false };
+  let turns = turnsByFile.get(file);
+  if (!turns) turnsByFile.set(file, (turns = { waiters: [], held: false }));
+  return turns;
+};
+
 /** `SqliteDialect` with the first-in-first-out driver above. */
 export class FifoSqliteDialect extends SqliteDialect {
-  constructor(private readonly driverConfig: SqliteDialectConfig) {
+  /** `file`: the database's absolute path, shared by its connections in this process; none for memory. */
+  constructor(
+    private readonly driverConfig: SqliteDialectConfig,
+    private readonly file?: string,
+  ) {
     super(driverConfig);
   }
 
   override createDriver(): Driver {
-    return new FifoSqliteDriver(this.driverConfig);
+    return new FifoSqliteDriver(this.driverConfig, turnsFor(this.file));
   }
 }

@@ -1,16 +1,16 @@
-import { LRUCache } from 'lru-cache';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql } from 'kysely';
 import { AppError } from '../domain/errors.js';
-import type { Message, User } from '../domain/types.js';
-import { Batcher } from './batcher.js';
-import { PendingKeys } from './pending-keys.js';
+import type { ConversationView, InboxPosition, Message, User } from '../domain/types.js';
+import * as conversations from './conversation-queries.js';
+import { MessageWriter } from './message-writer.js';
+import { markConversationRead } from './read-cursors.js';
 import { upsertExternalUser } from './external-users.js';
 import { deleteUser, setUserDisabled } from './user-accounts.js';
 import type { StoreDialect } from './dialect.js';
-import { toMessage, toMessageRow, toUser, userColumns } from './rows.js';
+import { toMessage, toUser, userColumns } from './rows.js';
 import { searchUsers } from './user-search.js';
-import { definedIds, idOf, pairOf, type Database, type MessagesTable } from './schema.js';
-import type { ExternalUser, NewMessage, NewUser, Store, UserSearch } from './store.js';
+import { definedIds, idOf } from './schema.js';
+import type { ConversationInfo, ExternalUser, NewMessage, NewUser, Store, UserSearch } from './store.js';
 
 /**
  * The one `Store`: Kysely over SQLite or PostgreSQL, differing only through `StoreDialect`.
@@ -19,22 +19,12 @@ import type { ExternalUser, NewMessage, NewUser, Store, UserSearch } from './sto
  */
 export class KyselyStore implements Store {
   private readonly db;
-  /** Messages sent in the same event-loop turn are inserted by one statement, in one commit. */
-  private readonly messageInserts: Batcher<NewMessage, number>;
-  /** Pairs whose contact rows this process has written, so later sends skip them. */
-  private readonly knownPairs = new LRUCache<string, true>({ max: 100_000 });
-  /** Inserts under way by `senderId|clientMessageId`. */
-  private readonly pendingClientIds = new PendingKeys<number>();
+  /** Batched message inserts and the member rows they update. */
+  private readonly messages: MessageWriter;
 
   constructor(private readonly dialect: StoreDialect) {
     this.db = dialect.db;
-    // Only a constraint (a duplicate client message id) can fail one row of a batch; anything else
-    // (storage unreachable, locked) would fail each row alone again.
-    this.messageInserts = new Batcher(
-      (batch) => this.insertMessageRows(batch),
-      200,
-      (err) => dialect.isConstraintViolation(err),
-    );
+    this.messages = new MessageWriter(this.db, dialect);
   }
 
   async createUser(user: NewUser): Promise<User> {
@@ -121,73 +111,14 @@ export class KyselyStore implements Store {
     return setUserDisabled(this.db, userId, disabledAt);
   }
 
-  deleteUser(userId: string): Promise<boolean> {
-    return deleteUser(this.db, userId);
+  async deleteUser(userId: string): Promise<boolean> {
+    const deleted = await deleteUser(this.db, userId);
+    this.messages.forgetUser(userId);
+    return deleted;
   }
 
-  async insertMessage(message: NewMessage): Promise<Message> {
-    let id: number;
-    try {
-      id = await this.deduplicated(message);
-    } catch (err) {
-      // The only unique index a message can violate is the sender's client message id.
-      if (this.dialect.isUniqueViolation(err)) throw new AppError('DUPLICATE_MESSAGE');
-      // The other constraint, the users' foreign keys: one of them was deleted since it was looked up.
-      if (this.dialect.isConstraintViolation(err)) throw new AppError('RECEIVER_NOT_FOUND');
-      throw err;
-    }
-    return { id: String(id), ...message, readAt: null };
-  }
-
-  /**
-   * A second copy of a message whose client id is being inserted would fail the unique index and, with
-   * it, the whole batch (retried row by row): it waits for the first instead, then fails as a duplicate.
-   */
-  private async deduplicated(message: NewMessage): Promise<number> {
-    if (message.clientMessageId === undefined) return this.messageInserts.add(message);
-    const key = `${message.senderId}|${message.clientMessageId}`;
-    const first = await this.pendingClientIds.once(key, () => this.messageInserts.add(message));
-    if (!first) throw new AppError('DUPLICATE_MESSAGE');
-    return first.result;
-  }
-
-  /**
-   * One multi-row INSERT (plus the contact rows of pairs new to this process, in the same transaction).
-   * Ids are assigned in VALUES order (rowid / bigserial), so the returned ids, sorted, belong to the rows
-   * in order — RETURNING itself promises no order.
-   */
-  private async insertMessageRows(batch: NewMessage[]): Promise<number[]> {
-    const values = batch.map(toMessageRow);
-    const newPairs = new Map<string, { user_low: number; user_high: number }>();
-    for (const v of values) {
-      const key = `${v.user_low}:${v.user_high}`;
-      if (!this.knownPairs.has(key)) newPairs.set(key, v);
-    }
-    const insert = async (db: Kysely<Database>) => {
-      const rows = await db.insertInto('messages').values(values).returning('id').execute();
-      if (newPairs.size > 0) {
-        const contacts = [...newPairs.values()].flatMap((p) => [
-          { user_id: p.user_low, contact_id: p.user_high },
-          { user_id: p.user_high, contact_id: p.user_low },
-        ]);
-        await db
-          .insertInto('contacts')
-          .values(contacts)
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-      }
-      return rows;
-    };
-    const { orderCommits } = this.dialect;
-    const rows =
-      orderCommits || newPairs.size > 0
-        ? await this.db.transaction().execute(async (tx) => {
-            await orderCommits?.(tx);
-            return insert(tx);
-          })
-        : await insert(this.db);
-    for (const key of newPairs.keys()) this.knownPairs.set(key, true);
-    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  insertMessage(message: NewMessage): Promise<Message> {
+    return this.messages.insert(message);
   }
 
   async findMessage(id: string): Promise<Message | undefined> {
@@ -212,12 +143,28 @@ export class KyselyStore implements Store {
   async markRead(id: string, at: Date): Promise<Message | undefined> {
     const numeric = idOf(id);
     if (numeric === undefined) return undefined;
-    await this.db
-      .updateTable('messages')
-      .set({ read_at: at.getTime() })
-      .where('id', '=', numeric)
-      .where('read_at', 'is', null)
-      .execute();
+    await this.db.transaction().execute(async (tx) => {
+      const message = await tx
+        .selectFrom('messages')
+        .select(['conversation_id', 'receiver_id'])
+        .where('id', '=', numeric)
+        .executeTakeFirst();
+      if (!message || message.receiver_id === null) return;
+      const result = await tx
+        .updateTable('messages')
+        .set({ read_at: at.getTime() })
+        .where('id', '=', numeric)
+        .where('read_at', 'is', null)
+        .executeTakeFirst();
+      // Unread until now: one fewer for the receiver, in the same transaction.
+      if (Number(result.numUpdatedRows) === 0) return;
+      await tx
+        .updateTable('conversation_members')
+        .set((eb) => ({ unread_count: eb('unread_count', '-', 1) }))
+        .where('conversation_id', '=', message.conversation_id)
+        .where('user_id', '=', message.receiver_id)
+        .execute();
+    });
     return this.findMessage(id);
   }
 
@@ -225,12 +172,16 @@ export class KyselyStore implements Store {
     const a = idOf(userA);
     const b = idOf(userB);
     if (a === undefined || b === undefined) return [];
-    const { user_low, user_high } = pairOf(a, b);
     const rows = await this.db
       .selectFrom('messages')
       .selectAll()
-      .where('user_low', '=', user_low)
-      .where('user_high', '=', user_high)
+      .where('conversation_id', '=', (eb) =>
+        eb
+          .selectFrom('conversations')
+          .select('id')
+          .where('direct_low', '=', Math.min(a, b))
+          .where('direct_high', '=', Math.max(a, b)),
+      )
       .orderBy('id', 'desc')
       .limit(page.limit)
       .offset(page.offset)
@@ -242,41 +193,58 @@ export class KyselyStore implements Store {
     const id = idOf(userId);
     const after = afterId === '0' ? 0 : idOf(afterId);
     if (id === undefined || after === undefined) return [];
-    // Through the user's contacts, each pair's range read from the (pair, id) index: no index of its own
-    // to maintain on every insert.
-    const { rows } = await sql<Selectable<MessagesTable>>`
-      select m.* from contacts c
-      join messages m
-        on m.user_low = case when c.user_id < c.contact_id then c.user_id else c.contact_id end
-       and m.user_high = case when c.user_id < c.contact_id then c.contact_id else c.user_id end
-       and m.id > ${after}
-      where c.user_id = ${id}
-      order by m.id
-      limit ${limit}`.execute(this.db);
+    // Through the user's memberships, each conversation's range read from the (conversation, id) index:
+    // no index of its own to maintain on every insert.
+    const rows = await this.db
+      .selectFrom('conversation_members as cm')
+      .innerJoin('messages as m', (join) =>
+        join.onRef('m.conversation_id', '=', 'cm.conversation_id').on('m.id', '>', after),
+      )
+      .selectAll('m')
+      .where('cm.user_id', '=', id)
+      .orderBy('m.id')
+      .limit(limit)
+      .execute();
     return rows.map(toMessage);
   }
 
-  async countUnread(userId: string): Promise<number> {
-    const id = idOf(userId);
-    if (id === undefined) return 0;
-    const row = await this.db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('receiver_id', '=', id)
-      .where('read_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  countUnread(userId: string): Promise<number> {
+    return conversations.countUnread(this.db, userId);
   }
 
-  async contactsOf(userId: string): Promise<string[]> {
-    const id = idOf(userId);
-    if (id === undefined) return [];
-    const rows = await this.db
-      .selectFrom('contacts')
-      .select('contact_id')
-      .where('user_id', '=', id)
-      .execute();
-    return rows.map((r) => String(r.contact_id));
+  contactsOf(userId: string): Promise<string[]> {
+    return conversations.contactsOf(this.db, userId);
+  }
+
+  openDirect(userA: string, userB: string, now: Date): Promise<{ id: string; created: boolean }> {
+    return this.messages.openDirect(userA, userB, now);
+  }
+
+  conversationFor(conversationId: string, viewerId: string): Promise<ConversationView | undefined> {
+    return conversations.conversationFor(this.db, conversationId, viewerId);
+  }
+
+  inbox(userId: string, page: { limit: number; after?: InboxPosition }): Promise<ConversationView[]> {
+    return conversations.inbox(this.db, userId, page);
+  }
+
+  findDirect(userA: string, userB: string): Promise<string | undefined> {
+    return this.messages.findDirect(userA, userB);
+  }
+
+  conversationInfo(conversationId: string): Promise<ConversationInfo | undefined> {
+    return conversations.conversationInfo(this.db, conversationId);
+  }
+
+  markConversationRead(conversationId: string, userId: string, upTo: string | undefined, at: Date) {
+    return markConversationRead(this.db, this.dialect, conversationId, userId, upTo, at.getTime());
+  }
+
+  conversationMessages(
+    conversationId: string,
+    page: { before?: string; after?: string; offset?: number; limit: number },
+  ) {
+    return conversations.conversationMessages(this.db, conversationId, page);
   }
 
   async ping(): Promise<void> {
@@ -284,7 +252,7 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.messageInserts.drain();
+    await this.messages.drain();
     await this.db.destroy();
   }
 }

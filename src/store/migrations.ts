@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreDialect } from './dialect.js';
+import { conversationsMigration } from './migrate-conversations.js';
 
 /** Schema migrations, in order. Names sort lexically; never edit one that has shipped. */
 function migrations(dialect: StoreDialect): Record<string, Migration> {
@@ -110,18 +111,24 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema.alterTable('users').addColumn('disabled_at', 'bigint').execute();
       },
     },
+    '0007_conversations': conversationsMigration(dialect),
   };
 }
 
-/** Brings the database to the latest schema; throws with the failing migration's error. */
-export async function migrateToLatest(dialect: StoreDialect): Promise<string[]> {
+/**
+ * Brings the database to the latest schema (or only up to the migration named `upTo`, to build an older
+ * schema in tests); throws with the failing migration's error.
+ */
+export async function migrateToLatest(dialect: StoreDialect, upTo?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   const migrator = new Migrator({
     db: dialect.db,
     provider,
     migrationTableSchema: await dialect.currentSchema(),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await (upTo === undefined
+    ? migrator.migrateToLatest()
+    : migrator.migrateTo(upTo));
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -33,8 +33,9 @@ export const toUser = (row: Omit<Selectable<UsersTable>, 'password_hash'>): User
 
 export const toMessage = (row: Selectable<MessagesTable>): Message => ({
   id: String(row.id),
+  conversationId: String(row.conversation_id),
   senderId: String(row.sender_id),
-  receiverId: String(row.receiver_id),
+  receiverId: row.receiver_id === null ? null : String(row.receiver_id),
   content: row.content,
   sentAt: new Date(Number(row.sent_at)),
   readAt: toDate(row.read_at),
@@ -45,14 +46,16 @@ export const toMessage = (row: Selectable<MessagesTable>): Message => ({
 export const likePattern = (query: string): string =>
   `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** A new message as a `messages` row (its pair ordered low/high, for the pair index). */
-export function toMessageRow(m: NewMessage) {
+/** A new message, its conversation known, as a `messages` row. */
+export function toMessageRow(m: NewMessage & { conversationId: string }) {
+  const conversation = idOf(m.conversationId);
   const sender = idOf(m.senderId);
-  const receiver = idOf(m.receiverId);
-  if (sender === undefined || receiver === undefined) throw new Error('message between unknown user ids');
+  const receiver = m.receiverId === null ? null : idOf(m.receiverId);
+  if (conversation === undefined || sender === undefined || receiver === undefined) {
+    throw new Error('message with unknown ids');
+  }
   return {
-    user_low: sender < receiver ? sender : receiver,
-    user_high: sender < receiver ? receiver : sender,
+    conversation_id: conversation,
     sender_id: sender,
     receiver_id: receiver,
     content: m.content,

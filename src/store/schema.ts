@@ -22,11 +22,10 @@ export interface UsersTable {
 
 export interface MessagesTable {
   id: Generated<number>;
-  /** The pair's smaller and larger user id: one index serves a conversation in either direction. */
-  user_low: number;
-  user_high: number;
+  conversation_id: number;
   sender_id: number;
-  receiver_id: number;
+  /** The other member of a direct conversation; null in a group. */
+  receiver_id: number | null;
   content: string;
   sent_at: number;
   read_at: number | null;
@@ -34,16 +33,47 @@ export interface MessagesTable {
   client_message_id: string | null;
 }
 
-/** One row per direction of every pair of users who share a conversation. */
-export interface ContactsTable {
+export interface ConversationsTable {
+  id: Generated<number>;
+  type: 'direct' | 'group';
+  /** A group's title; null for a direct conversation. */
+  title: string | null;
+  /**
+   * A direct conversation's two members, smaller id first; null for a group. Unique together: one direct
+   * conversation per pair, however many processes create it at once.
+   */
+  direct_low: number | null;
+  direct_high: number | null;
+  created_by: number | null;
+  created_at: number;
+  member_count: number;
+}
+
+/**
+ * A user's membership of a conversation, with their own state in it. `unread_count` is kept exact by
+ * every write that changes it (a new message, a read flag, a cursor move), so the inbox and the unread
+ * total never scan messages. `last_message_id` and `last_activity_at` are the conversation's newest
+ * message and activity as this member sees them, kept here so that a user's inbox is one index range.
+ */
+export interface ConversationMembersTable {
+  conversation_id: number;
   user_id: number;
-  contact_id: number;
+  role: 'owner' | 'admin' | 'member';
+  joined_at: number;
+  /** The read cursor: every message up to this id is read for this member (0: none). */
+  last_read_message_id: number;
+  last_read_at: number | null;
+  unread_count: number;
+  /** The newest message (0: none). */
+  last_message_id: number;
+  last_activity_at: number;
 }
 
 export interface Database {
   users: UsersTable;
   messages: MessagesTable;
-  contacts: ContactsTable;
+  conversations: ConversationsTable;
+  conversation_members: ConversationMembersTable;
 }
 
 /** Ids are decimal strings of positive integers; anything else names no row. */
@@ -51,9 +81,6 @@ export const idOf = (id: string): number | undefined => {
   if (!/^[1-9]\d{0,14}$/.test(id)) return undefined;
   return Number(id);
 };
-
-export const pairOf = (a: number, b: number): { user_low: number; user_high: number } =>
-  a < b ? { user_low: a, user_high: b } : { user_low: b, user_high: a };
 
 /** The numeric ids among `ids` (others name no stored row). */
 export const definedIds = (ids: readonly string[]): number[] =>

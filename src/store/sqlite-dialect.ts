@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ensurePrivateDir, ensurePrivateFile } from '../security/private-files.js';
 import { SQLite, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
 import { Kysely } from 'kysely';
@@ -50,9 +50,15 @@ export function createSqliteDialect(file: string): StoreDialect {
   database.pragma('busy_timeout = 1000');
   return {
     name: 'sqlite',
-    db: new Kysely<Database>({ dialect: new FifoSqliteDialect({ database: withStatementCache(database) }) }),
+    db: new Kysely<Database>({
+      dialect: new FifoSqliteDialect(
+        { database: withStatementCache(database) },
+        file === ':memory:' ? undefined : resolve(file),
+      ),
+    }),
     serialPrimaryKey: 'integer',
     currentSchema: async () => undefined,
+    rowLocks: false,
     isUniqueViolation: (err) => sqliteCode(err).startsWith('SQLITE_CONSTRAINT_UNIQUE'),
     isConstraintViolation: (err) => sqliteCode(err).startsWith('SQLITE_CONSTRAINT'),
   };

@@ -1,4 +1,11 @@
-import type { Message, User } from '../domain/types.js';
+import type {
+  ConversationType,
+  ConversationView,
+  InboxPosition,
+  Message,
+  ReadState,
+  User,
+} from '../domain/types.js';
 
 export interface NewUser {
   name: string;
@@ -21,10 +28,20 @@ export interface ExternalUser {
 
 export interface NewMessage {
   senderId: string;
-  receiverId: string;
+  /** The other member of a direct conversation; null in a group. */
+  receiverId: string | null;
+  /** Absent: the direct conversation of sender and receiver (created on first use). */
+  conversationId?: string;
   content: string;
   sentAt: Date;
   clientMessageId?: string;
+}
+
+export interface ConversationInfo {
+  id: string;
+  type: ConversationType;
+  title: string | null;
+  memberIds: string[];
 }
 
 export interface UserSearch {
@@ -52,12 +69,18 @@ export interface UserSearch {
  *   and stores nothing;
  *   `findByClientMessageId` finds the stored one.
  * - `markRead` sets `readAt` only if it is not set yet, and returns the stored message either way.
+ * - A member's `unreadCount` (and `countUnread`, their sum) always equals the number of messages from
+ *   others that are unread for them: in a direct conversation those without `readAt`, in a group those
+ *   above their read cursor. Every write that changes it (insert, `markRead`, `markConversationRead`)
+ *   changes it in the same transaction.
+ * - `openDirect` makes one direct conversation per pair, whatever the order of the users and however
+ *   many calls race (on every process).
  * - `conversation` returns the messages between two users, either direction, newest first.
  * - `messagesSince` returns the user's messages (sent or received, every conversation) with ids above
  *   `afterId` (`'0'` for all), lowest id first, at most `limit`. Ids become visible in increasing order, so
  *   a reader that has seen id N never later finds a new message below N.
- * - `contactsOf` lists the users who share at least one message with the user (either direction), once
- *   each, as soon as the message that made them contacts is stored.
+ * - `contactsOf` lists the users who share a conversation with the user, once each, as soon as the
+ *   conversation exists.
  * - Disabled users are still found (by id, by ids, by credentials), with `disabledAt` set; callers decide
  *   what a disabled user may do.
  * - `deleteUser` removes the user with everything that refers to them (their messages, sent and
@@ -97,6 +120,36 @@ export interface Store {
   messagesSince(userId: string, afterId: string, limit: number): Promise<Message[]>;
   countUnread(userId: string): Promise<number>;
   contactsOf(userId: string): Promise<string[]>;
+
+  /** The pair's direct conversation, created with its two members if there is none yet. */
+  openDirect(userA: string, userB: string, now: Date): Promise<{ id: string; created: boolean }>;
+  /** The conversation as `viewerId` sees it; undefined when there is none or they are not a member. */
+  conversationFor(conversationId: string, viewerId: string): Promise<ConversationView | undefined>;
+  /** The user's conversations, newest activity first, starting after `after`. */
+  inbox(userId: string, page: { limit: number; after?: InboxPosition }): Promise<ConversationView[]>;
+  /** The pair's direct conversation id, if they have one (never creates it). */
+  findDirect(userA: string, userB: string): Promise<string | undefined>;
+  /** A conversation's type, title and member ids (in joining order); undefined when there is none. */
+  conversationInfo(conversationId: string): Promise<ConversationInfo | undefined>;
+  /**
+   * Moves the member's read cursor forward to `upTo` (default: the newest message); `moved` is false
+   * when it was there already or beyond. Undefined when they are not a member; `upTo` not a message of
+   * the conversation rejects with `AppError('MESSAGE_NOT_FOUND')`.
+   */
+  markConversationRead(
+    conversationId: string,
+    userId: string,
+    upTo: string | undefined,
+    at: Date,
+  ): Promise<{ state: ReadState; moved: boolean } | undefined>;
+  /**
+   * Up to `limit` messages of a conversation: with `after`, the oldest above it, oldest first; else the
+   * newest (below `before` when given), newest first.
+   */
+  conversationMessages(
+    conversationId: string,
+    page: { before?: string; after?: string; offset?: number; limit: number },
+  ): Promise<Message[]>;
 
   /** Resolves when storage answers a trivial query; used by readiness checks. */
   ping(): Promise<void>;

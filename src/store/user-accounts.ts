@@ -30,14 +30,23 @@ export async function deleteUser(db: Kysely<Database>, userId: string): Promise<
   const id = idOf(userId);
   if (id === undefined) return false;
   return db.transaction().execute(async (tx) => {
-    // Their contacts' rows about them too: a conversation with a deleted user is gone for both sides.
-    await tx
-      .deleteFrom('contacts')
-      .where((eb) => eb.or([eb('user_id', '=', id), eb('contact_id', '=', id)]))
-      .execute();
+    // Their direct conversations go for both sides, with every message in them; their own messages and
+    // memberships elsewhere too.
+    const direct = tx
+      .selectFrom('conversations')
+      .select('id')
+      .where((eb) => eb.or([eb('direct_low', '=', id), eb('direct_high', '=', id)]));
     await tx
       .deleteFrom('messages')
-      .where((eb) => eb.or([eb('sender_id', '=', id), eb('receiver_id', '=', id)]))
+      .where((eb) => eb.or([eb('conversation_id', 'in', direct), eb('sender_id', '=', id)]))
+      .execute();
+    await tx
+      .deleteFrom('conversation_members')
+      .where((eb) => eb.or([eb('conversation_id', 'in', direct), eb('user_id', '=', id)]))
+      .execute();
+    await tx
+      .deleteFrom('conversations')
+      .where((eb) => eb.or([eb('direct_low', '=', id), eb('direct_high', '=', id)]))
       .execute();
     const result = await tx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;

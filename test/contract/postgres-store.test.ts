@@ -2,6 +2,8 @@ import { describe } from 'node:test';
 import type { Logger } from '../../src/services/ports.js';
 import { createPostgresDialect } from '../../src/store/postgres-dialect.js';
 import { createTestSchema, postgresSkip } from '../support/services.js';
+import { conversationContract } from './conversation-contract.js';
+import type { TwoStores } from './store-sync-contract.js';
 import { externalUsersContract } from './external-users-contract.js';
 import { openStore } from './open-store.js';
 import { storeAccountsContract } from './store-accounts-contract.js';
@@ -25,7 +27,7 @@ describe('KyselyStore on PostgreSQL', { skip: await postgresSkip() }, () => {
     const schema = await createTestSchema();
     return openStore(createPostgresDialect({ url: schema.url, poolMax: 4, logger: silent }), schema.drop);
   });
-  storeSyncContract('KyselyStore on PostgreSQL', async () => {
+  const twoStores = async (): Promise<TwoStores> => {
     const schema = await createTestSchema();
     const dialect = () => createPostgresDialect({ url: schema.url, poolMax: 4, logger: silent });
     const first = dialect();
@@ -38,5 +40,7 @@ describe('KyselyStore on PostgreSQL', { skip: await postgresSkip() }, () => {
         await schema.drop();
       },
     };
-  });
+  };
+  storeSyncContract('KyselyStore on PostgreSQL', twoStores);
+  conversationContract('KyselyStore on PostgreSQL', twoStores);
 });

@@ -74,7 +74,7 @@ describe('RedisTypingState', { skip: await redisSkip() }, () => {
       await sleep(250);
 
       const results = await Promise.all([a.expired(), b.expired(), a.expired(), b.expired()]);
-      const claimed = results.flat().map((e) => `${e.typistId}>${e.receiverId}`);
+      const claimed = results.flat().map((e) => `${e.typistId}>${e.conversationId}`);
       assert.equal(claimed.length, expected.length, 'no state may be claimed twice');
       assert.deepEqual(claimed.sort(), expected.sort());
       assert.deepEqual(await Promise.all([a.expired(), b.expired()]), [[], []]);

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteDialect } from '../../src/store/sqlite-dialect.js';
+import { conversationContract } from './conversation-contract.js';
+import type { TwoStores } from './store-sync-contract.js';
 import { externalUsersContract } from './external-users-contract.js';
 import { openStore } from './open-store.js';
 import { storeAccountsContract } from './store-accounts-contract.js';
@@ -24,7 +26,7 @@ externalUsersContract('KyselyStore on SQLite', async () => {
   );
 });
 
-storeSyncContract('KyselyStore on SQLite', async () => {
+async function twoSqliteStores(): Promise<TwoStores> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
   const file = join(dir, 'parley.db');
   const first = createSqliteDialect(file);
@@ -37,7 +39,10 @@ storeSyncContract('KyselyStore on SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+storeSyncContract('KyselyStore on SQLite', twoSqliteStores);
+conversationContract('KyselyStore on SQLite', twoSqliteStores);
 
 storeAccountsContract('KyselyStore on SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));

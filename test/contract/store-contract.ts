@@ -237,8 +237,10 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         const sentAt = new Date(Date.UTC(2024, 2, 3, 4, 5, 6, 789));
         const stored = await send(alice, bob, 'Hello, Bob 👋', sentAt);
         assert.match(stored.id, /^\d+$/);
+        assert.match(stored.conversationId, /^\d+$/);
         const expected: Message = {
           id: stored.id,
+          conversationId: stored.conversationId,
           senderId: alice.id,
           receiverId: bob.id,
           content: 'Hello, Bob 👋',

@@ -15,7 +15,7 @@ const LAPSE = 250;
 const LONG = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const key = (e: TypingEntry) => `${e.typistId}>${e.receiverId}`;
+const key = (e: TypingEntry) => `${e.typistId}>${e.conversationId}`;
 const sorted = (entries: TypingEntry[]) => entries.map(key).sort();
 /** Five fresh user ids; destructure as many as needed. */
 const ids = (): [string, string, string, string, string] => [
@@ -25,7 +25,7 @@ const ids = (): [string, string, string, string, string] => [
   randomUUID(),
   randomUUID(),
 ];
-const entry = (typistId: string, receiverId: string): TypingEntry => ({ typistId, receiverId });
+const entry = (typistId: string, conversationId: string): TypingEntry => ({ typistId, conversationId });
 
 /**
  * The `TypingState` contract (src/presence/typing-state.ts), written once and run on every implementation.
@@ -69,7 +69,7 @@ export function typingStateContract(name: string, open: () => Promise<OpenedTypi
       assert.deepEqual(await state.stopAll(a), [b], 'listed once');
     });
 
-    it('stopAll ends every state of the typist and resolves its active receivers', async () => {
+    it('stopAll ends every state of the typist and resolves its active conversations', async () => {
       const [a, b, c, d] = ids();
       assert.deepEqual(await state.stopAll(a), [], 'nothing to stop');
       await state.start(a, b, LONG);
@@ -87,8 +87,8 @@ export function typingStateContract(name: string, open: () => Promise<OpenedTypi
     it('stopAll only affects that typist', async () => {
       const [a, b, c, x] = ids();
       await state.start(a, b, LONG);
-      await state.start(c, b, LONG); // another typist to the same receiver
-      await state.start(b, a, LONG); // the receiver typing back
+      await state.start(c, b, LONG); // another typist to the same conversation
+      await state.start(b, a, LONG); // the conversation typing back
       await state.start(x, a, LONG);
       assert.deepEqual(await state.stopAll(a), [b]);
       assert.equal(await state.stop(c, b), true);

@@ -8,6 +8,7 @@ import { expectRejected } from '../support/socket.js';
 const MESSAGE_KEYS = [
   '_id',
   'content',
+  'conversationId',
   'read',
   'receiverId',
   'receiverName',
@@ -185,11 +186,13 @@ describe('authorization: read receipts, other pairs, spoofed fields', () => {
       (x, i) => [x, ['spoofed via socket', 'spoofed via rest'][i]] as const,
     )) {
       assert.deepEqual(Object.keys(m).sort(), MESSAGE_KEYS);
+      assert.equal(m.conversationId, sent[0]?.conversationId, "Carol and Bob's conversation");
       assert.deepEqual(
-        { ...m, _id: '', sentAt: '' },
+        { ...m, _id: '', sentAt: '', conversationId: '' },
         {
           _id: '',
           sentAt: '',
+          conversationId: '',
           content,
           read: false,
           senderId: carol.user._id,

@@ -160,7 +160,7 @@ describe('typed client', () => {
       ['h2', 'h3'],
     );
     assert.deepEqual(first.pagination, { page: 1, limit: 2, hasMore: true });
-    assert.equal(first.otherUser._id, carol.user._id);
+    assert.equal(first.otherUser?._id, carol.user._id);
     const second = await client.history(carol.user._id, { page: 2, limit: 2 });
     assert.deepEqual(
       second.messages.map((m) => m.content),

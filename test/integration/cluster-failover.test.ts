@@ -4,6 +4,7 @@ import { http, registerUser, type Registered } from '../support/http.js';
 import { scaleOutSkip } from '../support/services.js';
 import { sleep, type TestClient } from '../support/socket.js';
 import {
+  directConversation,
   PRESENCE_TTL_MS,
   Tabs,
   WAIT,
@@ -65,10 +66,12 @@ describe('a cluster that loses a process', { skip: await scaleOutSkip() }, () =>
       const c3 = await tabs.connect(p3, carol.token);
       for (const tab of observers) await tab.next('user_online', aboutUser(carol.user._id), WAIT);
       assert.deepEqual(await c3.ack('typing_start', { receiverId: alice.user._id }), { success: true });
+      const conversationId = await directConversation(p1.url, carol.token, alice.user._id);
       const typing = (isTyping: boolean): Typing => ({
         userId: carol.user._id,
         userName: 'Carol Doomed',
         isTyping,
+        conversationId,
       });
       for (const tab of aliceTabs)
         assert.deepEqual(await tab.next('typing_indicator', () => true, WAIT), typing(true));

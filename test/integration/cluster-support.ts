@@ -247,7 +247,14 @@ export async function withOutput<T>(cluster: Cluster | undefined, fn: () => Prom
 }
 
 export type Sent = { success: true; message: WireMessage };
-export type Typing = { userId: string; userName: string; isTyping: boolean };
+export type Typing = { userId: string; userName: string; isTyping: boolean; conversationId: string };
+
+/** The pair's direct conversation (opened over REST), which their messages and indicators name. */
+export async function directConversation(url: string, token: string, userId: string): Promise<string> {
+  const res = await http(url, 'POST', '/api/conversations', { token, body: { type: 'direct', userId } });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`open_direct: ${res.status}`);
+  return res.body.conversation._id as string;
+}
 export type Offline = { userId: string; lastSeen: string };
 
 /** Cross-process events travel through Redis: wait generously, assert nothing about speed. */

@@ -7,6 +7,7 @@ import { http, registerUser, type Registered } from '../support/http.js';
 import { scaleOutSkip } from '../support/services.js';
 import { sleep, type TestClient } from '../support/socket.js';
 import {
+  directConversation,
   PRESENCE_TTL_MS,
   Tabs,
   WAIT,
@@ -75,6 +76,7 @@ describe('a cluster of three Parley processes', { skip: await scaleOutSkip() }, 
       { ...message, sentAt: 'checked below' },
       {
         _id: message._id,
+        conversationId: message.conversationId,
         content: 'hi across',
         sentAt: 'checked below',
         read: false,
@@ -94,6 +96,7 @@ describe('a cluster of three Parley processes', { skip: await scaleOutSkip() }, 
         from: { _id: alice.user._id, name: 'Alice Cluster' },
         message: 'hi across',
         timestamp: message.sentAt,
+        conversationId: message.conversationId,
       });
     }
 
@@ -171,10 +174,12 @@ describe('a cluster of three Parley processes', { skip: await scaleOutSkip() }, 
     const bob = await registerUser(p1.url, { name: 'Bob Watcher' });
     const [a1, a3] = [await tabs.connect(p1, alice.token), await tabs.connect(p3, alice.token)];
     const bobTabs = [await tabs.connect(p2, bob.token), await tabs.connect(p3, bob.token)];
+    const conversationId = await directConversation(p1.url, alice.token, bob.user._id);
     const indicator = (isTyping: boolean): Typing => ({
       userId: alice.user._id,
       userName: 'Alice Typist',
       isTyping,
+      conversationId,
     });
     const expect = async (isTyping: boolean) => {
       for (const tab of bobTabs)

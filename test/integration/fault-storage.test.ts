@@ -112,7 +112,7 @@ describe(
     });
 
     it('fails sends with Failed to send message, stores nothing, and sends again once released', async (t) => {
-      // The first message of a pair is stored with its contact rows in one transaction.
+      // The first message of a pair opens their conversation first: neither may be left behind.
       lock.exec('BEGIN EXCLUSIVE');
       const started = Date.now();
       try {
@@ -125,7 +125,7 @@ describe(
       }
       t.diagnostic(`two sends against the locked database took ${Date.now() - started} ms`);
       await c.nobodyToldAbout('locked-socket', 'locked-rest');
-      assert.deepEqual([count('messages'), count('contacts')], [0, 0], 'nothing half-written');
+      assert.deepEqual([count('messages'), count('conversations')], [0, 0], 'nothing half-written');
       assert.deepEqual(await c.history(), []);
       assert.equal(await c.unread(), 0);
 
@@ -136,7 +136,7 @@ describe(
       const stored = (await c.history()).map((m) => m.clientMessageId);
       assert.deepEqual(stored, ['locked-socket', 'locked-rest']);
       assert.equal(await c.unread(), 2);
-      assert.deepEqual([count('messages'), count('contacts')], [2, 2]);
+      assert.deepEqual([count('messages'), count('conversations')], [2, 1]);
     });
   },
 );
@@ -192,7 +192,8 @@ describe(
     });
 
     it('a request lost mid-send: Failed to send message, nothing stored, 503 while cut, then recovery', async () => {
-      // The first message of the pair: BEGIN, INSERT messages, INSERT contacts, COMMIT. Cut at the INSERT.
+      // The first message of the pair (its conversation opened just before): BEGIN, INSERT messages, UPDATE
+      // the members' unread counts, COMMIT. Cut at the INSERT.
       // The pg client doing it is checked out of the pool: unless Parley listens for its 'error' event,
       // the dropped connection is an uncaught exception here (and ends a real process).
       const held = proxy.holdAt('insert into "messages"', 'request');
@@ -220,8 +221,10 @@ describe(
       await c.nobodyToldAbout('cut-socket', 'cut-rest', 'cut-while-down');
       await waitReady();
       for (const id of ['cut-socket', 'cut-rest', 'cut-while-down']) assert.deepEqual(await rows(id), []);
-      const contacts = await direct.query('select count(*)::int as n from contacts');
-      assert.equal(contacts.rows[0].n, 0, 'no contact rows from the aborted transaction');
+      const members = await direct.query(
+        'select coalesce(sum(unread_count), 0)::int as n, coalesce(max(last_message_id), 0)::int as last from conversation_members',
+      );
+      assert.deepEqual(members.rows[0], { n: 0, last: 0 }, 'no member counts from the aborted transaction');
       assert.deepEqual(await c.history(), []);
       assert.equal(await c.unread(), 0);
 

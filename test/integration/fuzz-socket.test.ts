@@ -95,7 +95,13 @@ describe('socket fuzzing', { timeout: 180_000 }, () => {
       const to = F.idOf(F.field(p, 'receiverId'));
       assert.equal(answer.who, to === alice.user._id ? 'alice' : 'bob');
       const isTyping = event === 'typing_start';
-      assert.deepEqual(reply, { userId: fuzzer.user._id, userName: fuzzer.user.name, isTyping });
+      assert.match(reply.conversationId, /^\d+$/);
+      assert.deepEqual(reply, {
+        userId: fuzzer.user._id,
+        userName: fuzzer.user.name,
+        isTyping,
+        conversationId: reply.conversationId,
+      });
       expected[answer.who === 'alice' ? 'aliceTyping' : 'bobTyping'] += 1;
     }
   }

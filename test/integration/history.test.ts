@@ -7,6 +7,7 @@ import { connectClient, type TestClient } from '../support/socket.js';
 
 type History = {
   messages: WireMessage[];
+  conversationId: string;
   otherUser: { _id: string; name: string };
   pagination: { page: number; limit: number; hasMore: boolean };
 };
@@ -89,6 +90,7 @@ describe('message history', () => {
       assert.equal(new Date(m.sentAt).toISOString(), m.sentAt);
       assert.deepEqual(m, {
         _id: m._id,
+        conversationId: h.conversationId,
         content: m.content,
         sentAt: m.sentAt,
         read: false,

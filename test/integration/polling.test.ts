@@ -39,6 +39,7 @@ describe('the core flow over HTTP long-polling', () => {
     });
     const message = {
       _id: ack.message?._id,
+      conversationId: ack.message?.conversationId,
       content,
       sentAt: ack.message?.sentAt,
       read: false,
@@ -57,6 +58,7 @@ describe('the core flow over HTTP long-polling', () => {
       from: { _id: from.user.user._id, name: from.user.user.name },
       message: content,
       timestamp: message.sentAt,
+      conversationId: message.conversationId,
     });
 
     to.client.emit('mark_message_read', { messageId: message._id });

@@ -117,7 +117,8 @@ describe('parley migrate', () => {
       const recorded = db.prepare('select name from kysely_migration order by name').pluck().all();
       assert.deepEqual(recorded, applied);
       const tables = db.prepare("select name from sqlite_master where type = 'table'").pluck().all();
-      for (const table of ['users', 'messages', 'contacts']) assert.ok(tables.includes(table), table);
+      for (const table of ['users', 'messages', 'conversations', 'conversation_members'])
+        assert.ok(tables.includes(table), table);
     } finally {
       db.close();
     }
@@ -178,7 +179,7 @@ describe('parley on PostgreSQL', async () => {
         [schema.schema],
       );
       const names = tables.rows.map((r) => r.table_name);
-      for (const table of ['users', 'messages', 'contacts', 'kysely_migration'])
+      for (const table of ['users', 'messages', 'conversations', 'conversation_members', 'kysely_migration'])
         assert.ok(names.includes(table), table);
       const migrations = await client.query('select name from kysely_migration order by name');
       assert.deepEqual(

@@ -67,8 +67,10 @@ describe('send_message', () => {
     assertIso(sent.message.sentAt);
     const sentAt = Date.parse(sent.message.sentAt);
     assert.ok(sentAt >= before - 1000 && sentAt <= after + 1000, 'sentAt is the time of sending');
+    assert.match(sent.message.conversationId, /^\d+$/);
     const expected: WireMessage = {
       _id: sent.message._id,
+      conversationId: sent.message.conversationId,
       content,
       sentAt: sent.message.sentAt,
       read: false,
@@ -88,6 +90,7 @@ describe('send_message', () => {
           type: 'new_message',
           from: { _id: alice.user._id, name: 'Alice Sender' },
           message: content,
+          conversationId: sent.message.conversationId,
           timestamp: expected.sentAt,
         },
       );

@@ -113,11 +113,11 @@ describe('deleted and disabled users lose their open sockets', () => {
       (await sender.ack('send_message', { receiverId: gus.user._id, content: 'hi' })).success,
       true,
     );
-    await server.sql('DELETE FROM messages WHERE receiver_id = ?', [Number(gus.user._id)]);
-    await server.sql('DELETE FROM contacts WHERE user_id = ? OR contact_id = ?', [
-      Number(gus.user._id),
-      Number(gus.user._id),
-    ]);
+    const gusId = Number(gus.user._id);
+    const theirs = 'SELECT id FROM conversations WHERE direct_low = ? OR direct_high = ?';
+    await server.sql(`DELETE FROM messages WHERE conversation_id IN (${theirs})`, [gusId, gusId]);
+    await server.sql(`DELETE FROM conversation_members WHERE conversation_id IN (${theirs})`, [gusId, gusId]);
+    await server.sql('DELETE FROM conversations WHERE direct_low = ? OR direct_high = ?', [gusId, gusId]);
     await server.sql('DELETE FROM users WHERE id = ?', [Number(gus.user._id)]);
     for (let i = 0; i < 2; i++) {
       const ack = await sender.ack('send_message', { receiverId: gus.user._id, content: `after ${i}` });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { registerUser, type Registered } from '../support/http.js';
+import { http, registerUser, type Registered } from '../support/http.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { type TestClient, connectClient, sleep } from '../support/socket.js';
 
@@ -17,6 +17,8 @@ function typingWorld(env: Record<string, string> = {}) {
     alice: undefined as unknown as Registered,
     bob: undefined as unknown as Registered,
     carol: undefined as unknown as Registered,
+    /** Alice and Bob's direct conversation, which every indicator between them names. */
+    conversationId: '',
     clients: [] as TestClient[],
     async tab(user: Registered): Promise<TestClient> {
       const client = await connectClient(world.server.url, user.token);
@@ -30,6 +32,11 @@ function typingWorld(env: Record<string, string> = {}) {
     world.alice = await registerUser(world.server.url, { name: 'Alice Typist' });
     world.bob = await registerUser(world.server.url, { name: 'Bob Receiver' });
     world.carol = await registerUser(world.server.url, { name: 'Carol Bystander' });
+    const opened = await http(world.server.url, 'POST', '/api/conversations', {
+      token: world.alice.token,
+      body: { type: 'direct', userId: world.bob.user._id },
+    });
+    world.conversationId = opened.body.conversation._id;
   });
   afterEach(async () => {
     for (const client of world.clients.splice(0)) client.close();
@@ -50,7 +57,12 @@ describe('typing indicators', () => {
 
     const ack = await alice.ack('typing_start', { receiverId: w.bob.user._id });
     assert.deepEqual(ack, { success: true });
-    const expected = { userId: w.alice.user._id, userName: 'Alice Typist', isTyping: true };
+    const expected = {
+      userId: w.alice.user._id,
+      userName: 'Alice Typist',
+      isTyping: true,
+      conversationId: w.conversationId,
+    };
     assert.deepEqual(await bob1.next('typing_indicator'), expected);
     assert.deepEqual(await bob2.next('typing_indicator'), expected);
 
@@ -74,7 +86,12 @@ describe('typing indicators', () => {
     await bob1.next('typing_indicator', from(w.alice.user._id, true));
     const ack = await alice.ack('typing_stop', { receiverId: w.bob.user._id });
     assert.deepEqual(ack, { success: true });
-    const expected = { userId: w.alice.user._id, userName: 'Alice Typist', isTyping: false };
+    const expected = {
+      userId: w.alice.user._id,
+      userName: 'Alice Typist',
+      isTyping: false,
+      conversationId: w.conversationId,
+    };
     assert.deepEqual(await bob1.next('typing_indicator', from(w.alice.user._id, false)), expected);
     assert.deepEqual(await bob2.next('typing_indicator', from(w.alice.user._id, false)), expected);
 
@@ -97,7 +114,12 @@ describe('typing indicators', () => {
 
     alice2.close();
     const ended = await bob.next('typing_indicator', from(w.alice.user._id, false));
-    assert.deepEqual(ended, { userId: w.alice.user._id, userName: 'Alice Typist', isTyping: false });
+    assert.deepEqual(ended, {
+      userId: w.alice.user._id,
+      userName: 'Alice Typist',
+      isTyping: false,
+      conversationId: w.conversationId,
+    });
     await bob.next('user_offline', (p: { userId: string }) => p.userId === w.alice.user._id);
     await sleep(200);
     assert.equal(bob.all('typing_indicator').filter(from(w.alice.user._id, false)).length, 1);
@@ -142,6 +164,7 @@ describe('typing indicators', () => {
       userId: w.alice.user._id,
       userName: 'Alice Typist',
       isTyping: true,
+      conversationId: w.conversationId,
     });
     await alice.ack('typing_stop', { receiverId: w.bob.user._id });
     await bob.next('typing_indicator', from(w.alice.user._id, false));
@@ -160,7 +183,12 @@ describe('typing indicators expire on the server (TYPING_TIMEOUT_MS=300)', () =>
 
     const ended = await bob.next('typing_indicator', from(w.alice.user._id, false), 3000);
     assert.ok(Date.now() - started >= 280, `ended after ${Date.now() - started} ms, not before the timeout`);
-    assert.deepEqual(ended, { userId: w.alice.user._id, userName: 'Alice Typist', isTyping: false });
+    assert.deepEqual(ended, {
+      userId: w.alice.user._id,
+      userName: 'Alice Typist',
+      isTyping: false,
+      conversationId: w.conversationId,
+    });
     await sleep(400);
     assert.equal(bob.all('typing_indicator').filter(from(w.alice.user._id, false)).length, 1);
   });

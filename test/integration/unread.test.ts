@@ -137,6 +137,7 @@ describe('unread count and POST /api/messages', () => {
       success: true,
       message: {
         _id: message._id,
+        conversationId: message.conversationId,
         content: 'over REST',
         sentAt: message.sentAt,
         read: false,
@@ -157,6 +158,7 @@ describe('unread count and POST /api/messages', () => {
         from: { _id: bob.user._id, name: 'Bob Unread' },
         message: 'over REST',
         timestamp: message.sentAt,
+        conversationId: message.conversationId,
       });
     }
     await sleep(250);

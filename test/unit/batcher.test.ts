@@ -324,12 +324,14 @@ describe('Batcher in KyselyStore on SQLite: multi-row message inserts', () => {
     assert.equal(new Set(inserted.map((m) => m.id)).size, 250, 'ids are distinct');
     for (const [i, m] of inserted.entries()) {
       assert.match(m.id, /^\d+$/);
-      assert.deepEqual(m, { id: m.id, ...inputs[i], readAt: null });
+      assert.equal(m.conversationId, inserted[0]?.conversationId, 'one conversation for the pair');
+      assert.deepEqual(m, { id: m.id, conversationId: m.conversationId, ...inputs[i], readAt: null });
       if (i > 0) assert.ok(BigInt(m.id) > BigInt(inserted[i - 1]!.id), `id of call ${i} should be larger`);
     }
     const found = await Promise.all(inserted.map((m) => store.findMessage(m.id)));
     for (const [i, row] of found.entries()) {
-      assert.deepEqual(row, { id: inserted[i]!.id, ...inputs[i], readAt: null }, `row of call ${i}`);
+      const { id, conversationId } = inserted[i]!;
+      assert.deepEqual(row, { id, conversationId, ...inputs[i], readAt: null }, `row of call ${i}`);
     }
   });
 });

@@ -61,6 +61,7 @@ const alice: User = {
 
 const message: Message = {
   id: '42',
+  conversationId: '7',
   senderId: alice.id,
   receiverId: '9b2f7c1e-0000-4000-8000-000000000002',
   content: 'Hello',
@@ -110,6 +111,7 @@ describe('toWireMessage', () => {
   it('maps exactly the spec fields of an unread message', () => {
     assert.deepEqual(toWireMessage(message, names), {
       _id: '42',
+      conversationId: '7',
       content: 'Hello',
       sentAt: '2024-05-06T07:08:09.010Z',
       read: false,
@@ -126,6 +128,7 @@ describe('toWireMessage', () => {
     assert.deepEqual(Object.keys(wire).sort(), [
       '_id',
       'content',
+      'conversationId',
       'read',
       'receiverId',
       'receiverName',

@@ -2,13 +2,18 @@ import type { ErrorCode } from '../../domain/errors.js';
 import type { User } from '../../domain/types.js';
 import type { ClientEventName, ServerEventName } from '../../protocol/events.js';
 import {
+  conversationIdInput,
+  conversationsInput,
   historyInput,
+  markConversationReadInput,
   markMessageReadInput,
+  openDirectInput,
   sendMessageInput,
   syncInput,
   typingInput,
 } from '../../protocol/inputs.js';
 import { parseInput } from '../../protocol/validate.js';
+import { toConversationPayload, toConversationsPayload, toMarkReadPayload } from '../conversation-mappers.js';
 import type { Logger } from '../../services/ports.js';
 import type { Services } from '../../services/services.js';
 import { toWireError } from '../error-map.js';
@@ -26,7 +31,11 @@ interface EventBinding {
 const ok = { success: true } as const;
 
 /** Every client event: its validation, its one service call, and where the answer goes. */
-export function eventBindings({ messaging, typing }: Services): Record<ClientEventName, EventBinding> {
+export function eventBindings({
+  messaging,
+  typing,
+  conversations,
+}: Services): Record<ClientEventName, EventBinding> {
   return {
     send_message: {
       run: (user, p) => messaging.send(user, parseInput(sendMessageInput, p, 'send_message payload')),
@@ -37,12 +46,10 @@ export function eventBindings({ messaging, typing }: Services): Record<ClientEve
         messaging.markRead(user, parseInput(markMessageReadInput, p, 'mark_message_read payload').messageId),
     },
     typing_start: {
-      run: (user, p) =>
-        typing.begin(user, parseInput(typingInput, p, 'typing_start payload').receiverId).then(() => ok),
+      run: (user, p) => typing.begin(user, parseInput(typingInput, p, 'typing_start payload')).then(() => ok),
     },
     typing_stop: {
-      run: (user, p) =>
-        typing.end(user, parseInput(typingInput, p, 'typing_stop payload').receiverId).then(() => ok),
+      run: (user, p) => typing.end(user, parseInput(typingInput, p, 'typing_stop payload')).then(() => ok),
     },
     get_message_history: {
       run: (user, p) => messaging.history(user, parseInput(historyInput, p, 'get_message_history payload')),
@@ -55,6 +62,34 @@ export function eventBindings({ messaging, typing }: Services): Record<ClientEve
     get_unread_count: {
       run: (user) => messaging.unreadCount(user),
       reply: 'unread_count',
+    },
+    get_conversations: {
+      run: (user, p) =>
+        conversations
+          .list(user, parseInput(conversationsInput, p, 'get_conversations payload'))
+          .then(toConversationsPayload),
+      reply: 'conversations',
+    },
+    get_conversation: {
+      run: (user, p) =>
+        conversations
+          .get(user, parseInput(conversationIdInput, p, 'get_conversation payload').conversationId)
+          .then(toConversationPayload),
+      reply: 'conversation',
+    },
+    open_direct: {
+      run: (user, p) =>
+        conversations
+          .openDirect(user, parseInput(openDirectInput, p, 'open_direct payload').userId)
+          .then(({ conversation }) => toConversationPayload(conversation)),
+      reply: 'conversation',
+    },
+    // `conversation_read` reaches every socket of the reader (this one too) from the service.
+    mark_conversation_read: {
+      run: (user, p) => {
+        const input = parseInput(markConversationReadInput, p, 'mark_conversation_read payload');
+        return conversations.markRead(user, input.conversationId, input.messageId).then(toMarkReadPayload);
+      },
     },
   };
 }

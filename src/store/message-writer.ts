@@ -1,0 +1,170 @@
+import { LRUCache } from 'lru-cache';
+import { sql, type Kysely } from 'kysely';
+import { AppError } from '../domain/errors.js';
+import type { Message } from '../domain/types.js';
+import { Batcher } from './batcher.js';
+import { findDirect, openDirect } from './conversation-queries.js';
+import type { StoreDialect } from './dialect.js';
+import { PendingKeys } from './pending-keys.js';
+import { toMessageRow } from './rows.js';
+import { idOf, type Database } from './schema.js';
+import type { NewMessage } from './store.js';
+
+type Row = ReturnType<typeof toMessageRow>;
+
+/**
+ * Stores messages: those sent in the same event-loop turn are inserted by one statement, and their
+ * conversations' member rows (unread counts, newest message, activity time) updated in the same
+ * transaction — one UPDATE per conversation in the batch — so counts never disagree with the messages.
+ */
+export class MessageWriter {
+  private readonly inserts: Batcher<Row, number>;
+  /** Inserts under way by `senderId|clientMessageId`. */
+  private readonly pendingClientIds = new PendingKeys<number>();
+  /** Direct conversations being looked up or created, by pair. */
+  private readonly opening = new PendingKeys<{ id: number; created: boolean }>();
+  /** Direct conversation ids by pair (`low:high`): a pair's conversation never changes while it exists. */
+  private readonly directIds = new LRUCache<string, number>({ max: 100_000 });
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+  ) {
+    // Only a constraint (a duplicate client message id, a deleted user) can fail one row of a batch;
+    // anything else (storage unreachable, locked) would fail each row alone again.
+    this.inserts = new Batcher(
+      (batch) => this.insertRows(batch),
+      200,
+      (err) => dialect.isConstraintViolation(err),
+    );
+  }
+
+  /** The pair's direct conversation, created if needed. */
+  async openDirect(userA: string, userB: string, now: Date): Promise<{ id: string; created: boolean }> {
+    const a = idOf(userA);
+    const b = idOf(userB);
+    if (a === undefined || b === undefined || a === b) throw new AppError('USER_NOT_FOUND');
+    const key = a < b ? `${a}:${b}` : `${b}:${a}`;
+    const cached = this.directIds.get(key);
+    if (cached !== undefined) return { id: String(cached), created: false };
+    // Concurrent first sends of a pair share one lookup (and so reach the same insert batch).
+    const first = await this.opening.once(key, async () => {
+      try {
+        const opened = await openDirect(this.db, a, b, now.getTime());
+        this.directIds.set(key, opened.id);
+        return opened;
+      } catch (err) {
+        // A member's foreign key: one of the users does not exist (any more).
+        if (this.dialect.isConstraintViolation(err)) throw new AppError('USER_NOT_FOUND');
+        throw err;
+      }
+    });
+    if (!first) return this.openDirect(userA, userB, now);
+    return { id: String(first.result.id), created: first.result.created };
+  }
+
+  /** The pair's direct conversation id, if they have one. */
+  async findDirect(userA: string, userB: string): Promise<string | undefined> {
+    const a = idOf(userA);
+    const b = idOf(userB);
+    if (a === undefined || b === undefined || a === b) return undefined;
+    const key = a < b ? `${a}:${b}` : `${b}:${a}`;
+    const cached = this.directIds.get(key);
+    if (cached !== undefined) return String(cached);
+    const found = await findDirect(this.db, a, b);
+    if (found === undefined) return undefined;
+    this.directIds.set(key, found);
+    return String(found);
+  }
+
+  /** Forgets cached conversations of a user (deleted). */
+  forgetUser(userId: string): void {
+    for (const key of this.directIds.keys()) {
+      if (key.split(':').includes(userId)) this.directIds.delete(key);
+    }
+  }
+
+  async insert(message: NewMessage): Promise<Message> {
+    let conversationId = message.conversationId;
+    if (conversationId === undefined) {
+      if (message.receiverId === null) throw new Error('a message needs a conversation or a receiver');
+      conversationId = (await this.openDirect(message.senderId, message.receiverId, message.sentAt)).id;
+    }
+    const row = toMessageRow({ ...message, conversationId });
+    let id: number;
+    try {
+      id = await this.deduplicated(row);
+    } catch (err) {
+      // The only unique index a message can violate is the sender's client message id.
+      if (this.dialect.isUniqueViolation(err)) throw new AppError('DUPLICATE_MESSAGE');
+      // The other constraints, foreign keys: a user (and their conversations) deleted since the lookup.
+      if (this.dialect.isConstraintViolation(err)) {
+        if (message.receiverId !== null) this.forgetUser(message.receiverId);
+        throw new AppError('RECEIVER_NOT_FOUND');
+      }
+      throw err;
+    }
+    return { id: String(id), ...message, conversationId, readAt: null };
+  }
+
+  drain(): Promise<void> {
+    return this.inserts.drain();
+  }
+
+  /**
+   * A second copy of a message whose client id is being inserted would fail the unique index and, with
+   * it, the whole batch (retried row by row): it waits for the first instead, then fails as a duplicate.
+   */
+  private async deduplicated(row: Row): Promise<number> {
+    if (row.client_message_id === null) return this.inserts.add(row);
+    const key = `${row.sender_id}|${row.client_message_id}`;
+    const first = await this.pendingClientIds.once(key, () => this.inserts.add(row));
+    if (!first) throw new AppError('DUPLICATE_MESSAGE');
+    return first.result;
+  }
+
+  /**
+   * One multi-row INSERT, then one UPDATE of member rows per conversation, in one transaction. Ids are
+   * assigned in VALUES order (rowid / bigserial), so the returned ids, sorted, belong to the rows in
+   * order — RETURNING itself promises no order.
+   */
+  private async insertRows(values: Row[]): Promise<number[]> {
+    return this.db.transaction().execute(async (tx) => {
+      await this.dialect.orderCommits?.(tx);
+      const rows = await tx.insertInto('messages').values(values).returning('id').execute();
+      const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      for (const [conversationId, c] of summarize(values, ids)) {
+        const ownCounts = [...c.bySender].map(([sender, n]) => sql`when ${sender} then ${n}`);
+        await sql`update conversation_members set
+            unread_count = unread_count + ${c.total} - (case user_id ${sql.join(ownCounts, sql` `)} else 0 end),
+            last_message_id = case when last_message_id < ${c.lastId} then ${c.lastId} else last_message_id end,
+            last_activity_at = case when last_activity_at < ${c.lastAt} then ${c.lastAt} else last_activity_at end
+          where conversation_id = ${conversationId}`.execute(tx);
+      }
+      return ids;
+    });
+  }
+}
+
+/** Per conversation of a batch: how many messages, how many each sender sent, the newest id and time. */
+function summarize(values: Row[], ids: number[]) {
+  const byConversation = new Map<
+    number,
+    { total: number; bySender: Map<number, number>; lastId: number; lastAt: number }
+  >();
+  values.forEach((v, i) => {
+    const id = ids[i] as number;
+    const c = byConversation.get(v.conversation_id) ?? {
+      total: 0,
+      bySender: new Map<number, number>(),
+      lastId: 0,
+      lastAt: 0,
+    };
+    c.total += 1;
+    c.bySender.set(v.sender_id, (c.bySender.get(v.sender_id) ?? 0) + 1);
+    c.lastId = Math.max(c.lastId, id);
+    c.lastAt = Math.max(c.lastAt, v.sent_at);
+    byConversation.set(v.conversation_id, c);
+  });
+  return byConversation;
+}

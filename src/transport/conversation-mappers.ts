@@ -1,0 +1,28 @@
+import type { ConversationView, ReadState } from '../domain/types.js';
+import type {
+  ConversationPayload,
+  ConversationsPayload,
+  MarkConversationReadPayload,
+} from '../protocol/outputs.js';
+import { toWireConversation } from '../protocol/wire.js';
+
+/** Conversation results → the answers both transports give (REST bodies, socket replies and acks). */
+
+export const toConversationsPayload = (page: {
+  conversations: ConversationView[];
+  nextCursor: string | null;
+}): ConversationsPayload => ({
+  conversations: page.conversations.map((c) => toWireConversation(c)),
+  nextCursor: page.nextCursor,
+});
+
+export const toConversationPayload = (view: ConversationView): ConversationPayload => ({
+  conversation: toWireConversation(view),
+});
+
+export const toMarkReadPayload = (state: ReadState): MarkConversationReadPayload => ({
+  success: true,
+  conversationId: state.conversationId,
+  lastReadMessageId: state.lastReadMessageId,
+  unreadCount: state.unreadCount,
+});

@@ -2,17 +2,15 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket
 import type {
   ClientEventName,
   ClientToServerEvents,
-  ServerToClientEvents,
-} from '../../src/protocol/events.js';
-import type {
   ConnectionPayload,
   MessageHistoryPayload,
   MessageSentPayload,
   MissedMessagesPayload,
+  OwnWireUser,
+  ServerToClientEvents,
   UnreadCountPayload,
   WireMessage,
-  OwnWireUser,
-} from '../../src/protocol/outputs.js';
+} from './protocol.js';
 
 /**
  * The typed Parley client: `connect` gives a socket.io-client Socket typed with Parley's event maps;
@@ -25,8 +23,7 @@ import type {
  * const sent = await client.sendMessage(otherUserId, 'Hello!');
  */
 
-export type { ClientToServerEvents, ServerToClientEvents } from '../../src/protocol/events.js';
-export type * from '../../src/protocol/outputs.js';
+export type * from './protocol.js';
 
 export type ParleySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnectOptions = Partial<ManagerOptions & SocketOptions>;

@@ -32,12 +32,12 @@ Routes marked with a lock need \`Authorization: Bearer <token>\`, the token from
 The Socket.IO events are described by the AsyncAPI document at [/asyncapi.json](/asyncapi.json).`;
 
 /**
- * Registers @fastify/swagger (which collects every route registered after it, with the schemas attached
- * by `documented()`) and the Swagger UI at `/docs`. Call it before the routes. Does nothing in a Fastify
- * app that already has @fastify/swagger: that one documents Parley's routes along with its own.
+ * Registers @fastify/swagger (which collects every route registered after it in `app`'s scope, with the
+ * schemas attached by `documented()`) and the Swagger UI at `/docs`. Call it before the routes. In a host's
+ * Fastify app, `app` is Parley's encapsulated scope: its decorators (`swagger`, `swaggerCSP`) shadow any
+ * the host has, whose own documents stay as they are.
  */
 export async function registerOpenApi(app: FastifyInstance, options: OpenApiOptions = {}): Promise<void> {
-  if (app.hasDecorator('swagger')) return;
   const prefix = options.prefix ?? '/docs';
   await app.register(swagger, {
     openapi: {

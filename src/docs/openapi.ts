@@ -1,4 +1,4 @@
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { parleyVersion } from './json-schema.js';
@@ -35,14 +35,25 @@ The Socket.IO events are described by the AsyncAPI document at [/asyncapi.json](
  * Registers @fastify/swagger (which collects every route registered after it in `app`'s scope, with the
  * schemas attached by `documented()`) and the Swagger UI at `/docs`. Call it before the routes. In a host's
  * Fastify app, `app` is Parley's encapsulated scope: its decorators (`swagger`, `swaggerCSP`) shadow any
- * the host has, whose own documents stay as they are.
+ * the host has, and Parley's routes are left out of the host's own documents (below).
  */
 export async function registerOpenApi(app: FastifyInstance, options: OpenApiOptions = {}): Promise<void> {
   const prefix = options.prefix ?? '/docs';
+  const info = { title: 'Parley', version: parleyVersion, description };
+  // A host's @fastify/swagger sees Parley's routes too (its route hook is inherited by Parley's scope),
+  // where their security schemes are unknown (it fails on them). Each route is hidden from every
+  // document but this one, which @fastify/swagger builds around the very `info` object passed here.
+  const parleyOnly: SwaggerTransform = ({ schema, url, ...document }) =>
+    'openapiObject' in document && document.openapiObject.info === info
+      ? { schema, url }
+      : { schema: { ...schema, hide: true }, url };
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, swaggerTransform: parleyOnly };
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Parley', version: parleyVersion, description },
+      info,
       tags: [
         { name: 'auth', description: 'Accounts and tokens' },
         { name: 'users', description: 'The user directory' },

@@ -55,6 +55,7 @@ export type { Parley, ParleyOptions, ParleyPluginOptions };
  * await app.listen({ port: 3000 }); // `app.parley.io` is the Socket.IO server
  */
 async function parleyPlugin(fastify: FastifyInstance, options: ParleyPluginOptions): Promise<void> {
+  if (fastify.hasDecorator('parley')) throw new Error('Parley is already registered on this instance');
   const config = options.config ?? loadConfig(options.env ?? {});
   const standalone = options.standalone === true;
   const trustProxy = trustFunction(config.trustProxy);
@@ -169,6 +170,33 @@ async function parleyPlugin(fastify: FastifyInstance, options: ParleyPluginOptio
   const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
   const redis = realtime.redis;
   if (redis) checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()) });
+
+  // Shutting down, in two steps run once each: stop accepting, then let started work finish and close
+  // the stores. Closing the instance runs both (its preClose and onClose hooks); in library mode
+  // `close()` runs them without closing the host's app or server.
+  let stopping: Promise<void> | undefined;
+  const stopAccepting = () =>
+    (stopping ??= (async () => {
+      closing = true;
+      presence.stop();
+      // Clients see `transport close` and reconnect (elsewhere). Socket.IO's own close would also close
+      // the HTTP server, which in library mode is the host's to close.
+      if (standalone) await io.close();
+      else io.engine.close();
+    })());
+  const release = () =>
+    (released ??= (async () => {
+      await stopAccepting();
+      await sockets.drain();
+      await recheck.stop();
+      await typing.close();
+      await realtime.presence.close();
+      if (redis) await Promise.allSettled([redis.commands.close(), redis.subscriber.close()]);
+      await store.close();
+    })());
+  fastify.addHook('preClose', stopAccepting);
+  fastify.addHook('onClose', release);
+
   // Everything HTTP in one scope: unless standalone (e.g. in a host's Fastify app) it is an encapsulated
   // plugin, so Parley's parsers, hooks, headers and error handling stay on Parley's routes.
   const routes = async (api: FastifyInstance) => {
@@ -199,34 +227,13 @@ async function parleyPlugin(fastify: FastifyInstance, options: ParleyPluginOptio
     asyncApiRoutes(api);
     if (standalone) demoRoutes(api);
   };
-  if (standalone) await routes(fastify);
-  else await fastify.register(routes);
-
-  // Shutting down, in two steps run once each: stop accepting, then let started work finish and close
-  // the stores. Closing the instance runs both (its preClose and onClose hooks); in library mode
-  // `close()` runs them without closing the host's app or server.
-  let stopping: Promise<void> | undefined;
-  const stopAccepting = () =>
-    (stopping ??= (async () => {
-      closing = true;
-      presence.stop();
-      // Clients see `transport close` and reconnect (elsewhere). Socket.IO's own close would also close
-      // the HTTP server, which in library mode is the host's to close.
-      if (standalone) await io.close();
-      else io.engine.close();
-    })());
-  const release = () =>
-    (released ??= (async () => {
-      await stopAccepting();
-      await sockets.drain();
-      await recheck.stop();
-      await typing.close();
-      await realtime.presence.close();
-      if (redis) await Promise.allSettled([redis.commands.close(), redis.subscriber.close()]);
-      await store.close();
-    })());
-  fastify.addHook('preClose', stopAccepting);
-  fastify.addHook('onClose', release);
+  try {
+    if (standalone) await routes(fastify);
+    else await fastify.register(routes);
+  } catch (err) {
+    await release(); // e.g. a host's route on one of Parley's paths
+    throw err;
+  }
 
   let closed: Promise<void> | undefined;
   fastify.decorate('parley', {

@@ -39,6 +39,12 @@ The Socket.IO events are described by the AsyncAPI document at [/asyncapi.json](
  */
 export async function registerOpenApi(app: FastifyInstance, options: OpenApiOptions = {}): Promise<void> {
   const prefix = options.prefix ?? '/docs';
+  // A clash inside @fastify/swagger-ui's own registration escapes as an uncaught exception: refuse first.
+  for (const url of [prefix, `${prefix}/json`]) {
+    if (app.hasRoute({ method: 'GET', url })) {
+      throw new Error(`GET ${url} is already a route: Parley serves its API documents under ${prefix}`);
+    }
+  }
   const info = { title: 'Parley', version: parleyVersion, description };
   // A host's @fastify/swagger sees Parley's routes too (its route hook is inherited by Parley's scope),
   // where their security schemes are unknown (it fails on them). Each route is hidden from every

@@ -284,6 +284,24 @@ describe('library mode: app.register(parley) on a Fastify app with OpenAPI docum
   });
 });
 
+describe("library mode: a host route on one of Parley's paths", () => {
+  it('refuses to register, with a clear error', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-lib-'));
+    const app = Fastify();
+    app.get('/docs', async () => "the host's own docs");
+    try {
+      await assert.rejects(
+        async () => void (await app.register(parleyPlugin, { env: env(dataDir), identity })),
+        { message: 'GET /docs is already a route: Parley serves its API documents under /docs' },
+      );
+      assert.equal(app.hasDecorator('parley'), false);
+    } finally {
+      await app.close().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('library mode with the admin UI: a hostile admin login cannot bring the host down', () => {
   let server: Server;
   let parley: Parley;

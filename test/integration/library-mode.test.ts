@@ -149,6 +149,7 @@ describe('library mode: attached to an Express 5 app', () => {
     assert.deepEqual([echoed.status, echoed.body], [200, { echo: body }]);
     assert.equal(echoed.headers.get('x-request-id'), null, "no Parley hook ran on the host's request");
     assert.deepEqual((await http(url, 'POST', '/no/such/path', { body })).body, { host: true });
+    assert.equal((await fetch(`${url}/api/users/%zz`)).status, 418, "an undecodable path is not Parley's");
   });
 
   it('gives Parley every request its Fastify has a route for, with no list of paths to keep', async () => {

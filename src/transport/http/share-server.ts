@@ -16,7 +16,14 @@ export function hasRouteFor(fastify: FastifyInstance, req: IncomingMessage): boo
     if (typeof announced !== 'string') return false;
     method = announced;
   }
-  return fastify.findRoute({ method: method.toUpperCase() as HTTPMethods, url: req.url ?? '/' }) !== null;
+  const url = req.url ?? '/';
+  // A path that cannot be decoded is no route's (findRoute would give Fastify's bad-URL answer).
+  try {
+    decodeURI(url.split('?', 1)[0] ?? '');
+  } catch {
+    return false;
+  }
+  return fastify.findRoute({ method: method.toUpperCase() as HTTPMethods, url }) !== null;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from './config.js';
+import { AppError } from './domain/errors.js';
 import { Argon2PasswordHasher } from './security/argon2-password-hasher.js';
 import { BoundedPasswordHasher } from './security/bounded-password-hasher.js';
 import { FlexibleRateLimiter } from './security/flexible-rate-limiter.js';
@@ -14,7 +14,7 @@ import { ParleyMetrics } from './observability/metrics.js';
 import { AuthService } from './services/auth-service.js';
 import { ConversationService } from './services/conversation-service.js';
 import { MessagingService } from './services/messaging-service.js';
-import { systemClock, type ExternalIdentity, type Logger } from './services/ports.js';
+import { systemClock, type Logger } from './services/ports.js';
 import { PresenceService } from './services/presence-service.js';
 import type { Services } from './services/services.js';
 import { TypingService } from './services/typing-service.js';
@@ -22,8 +22,8 @@ import { UserService } from './services/user-service.js';
 import { KyselyStore } from './store/kysely-store.js';
 import { openStorage } from './store/open-storage.js';
 import { openRealtime, type Realtime } from './realtime.js';
-import { shareServer } from './transport/http/share-server.js';
-import type { ParleyServer } from './transport/socket/socket-types.js';
+import { fastifyOnServer } from './transport/http/share-server.js';
+import { fastifyOptions, saneRequestId, serverTimeouts } from './transport/http/server-options.js';
 import { asyncApiRoutes } from './docs/asyncapi.js';
 import { registerOpenApi } from './docs/openapi.js';
 import { authRoutes } from './transport/http/auth-routes.js';
@@ -41,86 +41,29 @@ import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { startSessionRecheck } from './transport/socket/session-recheck.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
 import { ConnectionGuard } from './transport/socket/connection-guard.js';
+import type { Parley, ParleyOptions, ParleyPluginOptions } from './parley-types.js';
 
-/** A client's request id when it is short and plain (letters, digits, `_.:-`; at most 128). */
-const saneRequestId = (id: unknown): string | undefined =>
-  typeof id === 'string' && /^[\w.:-]{1,128}$/.test(id) ? id : undefined;
-
-/**
- * Where Parley serves. By default it creates its own Fastify server. Library mode attaches it to the
- * host application's server instead — see `attachParley` in src/library.ts.
- */
-export interface ParleyOptions {
-  /**
-   * A Node HTTP server (e.g. `http.createServer(expressApp)`, created with its request handler): Parley
-   * answers its own REST paths and Socket.IO there and hands every other request to the server's handlers.
-   */
-  server?: HttpServer;
-  /** A Fastify app: Parley's REST routes are registered in an encapsulated plugin, Socket.IO on its server. */
-  fastify?: FastifyInstance;
-  /** The host's own token verification and user lookup, instead of Parley's accounts and JWTs. */
-  identity?: ExternalIdentity;
-}
-
-export interface Parley {
-  readonly fastify: FastifyInstance;
-  readonly io: ParleyServer;
-  readonly services: Services;
-  /**
-   * Listens on `config.port`/`config.host` (port 0 picks a free port); resolves the base URL. Only for a
-   * Parley with its own server: in library mode the host listens.
-   */
-  listen(): Promise<string>;
-  /** Stops accepting, disconnects sockets, lets started work finish, then closes storage. Idempotent. */
-  close(): Promise<void>;
-}
+export type { Parley, ParleyOptions, ParleyPluginOptions };
 
 /**
- * The composition root: the only place that knows which implementations run. Reads nothing from the
- * environment — everything comes in `config`.
+ * The composition root, as a Fastify plugin: the only place that knows which implementations run.
+ * Opens storage, attaches Socket.IO to `fastify.server`, wires the services, registers the REST routes
+ * with their documents (`/docs`, `/asyncapi.json`) and shuts all of it down when the instance closes.
+ * Reads nothing from the environment — everything comes in `options`. The handle is `fastify.parley`.
  *
- * @example const app = await createApp(loadConfig(process.env)); const url = await app.listen();
+ * @example
+ * const app = Fastify();
+ * await app.register(parley, { env: { DATA_DIR: './chat', JWT_SECRET: process.env.JWT_SECRET } });
+ * await app.listen({ port: 3000 }); // `app.parley.io` is the Socket.IO server
  */
-export async function createApp(config: Readonly<Config>, options: ParleyOptions = {}): Promise<Parley> {
-  const standalone = !options.fastify && !options.server;
-  const shared = options.server;
-  // Per-request log lines are off: at chat rates they cost more than they tell. Errors are still logged.
-  // Whose X-Forwarded-For is believed: one rule for REST, Socket.IO handshakes and admin UI logins.
+async function parleyPlugin(fastify: FastifyInstance, options: ParleyPluginOptions): Promise<void> {
+  if (fastify.hasDecorator('parley')) throw new Error('Parley is already registered on this instance');
+  const config = options.config ?? loadConfig(options.env ?? {});
+  const standalone = options.standalone === true;
   const trustProxy = trustFunction(config.trustProxy);
-  const own = {
-    logger: { level: config.logLevel },
-    bodyLimit: config.bodyLimitBytes,
-    logController: new LogController({ disableRequestLogging: true }),
-    trustProxy,
-    // Each request's id: the caller's `x-request-id` when it sends a sane one, else a fresh UUID. It is
-    // on every log line of the request (`reqId`) and sent back as `x-request-id`. Checked before Fastify
-    // binds it to the request's logger, so a client cannot put arbitrary text into the logs.
-    requestIdHeader: false as const,
-    genReqId: (request: IncomingMessage) => saneRequestId(request.headers['x-request-id']) ?? randomUUID(),
-  };
-  // Parley's own server only (a host's keeps its settings): a request must arrive whole within
-  // `requestTimeout` (else 408, so slow bodies cannot hold connections), and a connection idle for
-  // `connectionTimeout` is closed. Node looks for late requests every `connectionsCheckingInterval` (30 s
-  // by default); a quarter of the timeout keeps the cut-off close to it. WebSockets are not affected (ws
-  // clears the idle timeout on upgrade); the idle timeout is validated to exceed Socket.IO's 25 s poll.
-  const timeouts = {
-    requestTimeout: config.httpRequestTimeoutMs,
-    connectionTimeout: config.httpConnectionTimeoutMs,
-    http: {
-      requestTimeout: config.httpRequestTimeoutMs,
-      connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.httpRequestTimeoutMs / 4)),
-    },
-  };
-  const fastify: FastifyInstance =
-    options.fastify ??
-    (shared
-      ? Fastify({
-          ...own,
-          serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-            shareServer(shared, handler),
-        })
-      : Fastify({ ...own, ...timeouts }));
   const logger: Logger = fastify.log;
+  /** Set once Parley has begun to release its stores (the second step of shutting down, below). */
+  let released: Promise<void> | undefined;
 
   const secret = jwtSecretOf(config, (file) =>
     logger.warn(
@@ -138,7 +81,9 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     logger,
   });
   const io = createSocketServer(fastify.server, {
-    allowRequest: connections.allowRequest,
+    // Once closed in library mode (the host's server still up), new handshakes are refused.
+    allowRequest: (req, callback) =>
+      released ? callback('Parley is closed', false) : connections.allowRequest(req, callback),
     corsOrigins: config.corsOrigins,
     maxHttpBufferSize: config.socketMaxPayloadBytes,
     ...(config.adminUi ? { adminUi: config.adminUi } : {}),
@@ -233,13 +178,42 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
   const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
   const redis = realtime.redis;
   if (redis) checks.push({ name: 'redis', check: async () => void (await redis.commands.ping()) });
-  // Everything HTTP in one scope: in a host's Fastify app it is an encapsulated plugin, so Parley's
-  // parsers, hooks, headers and error handling stay on Parley's routes.
+
+  // Shutting down, in two steps run once each: stop accepting, then let started work finish and close
+  // the stores. Closing the instance runs both (its preClose and onClose hooks); in library mode
+  // `close()` runs them without closing the host's app or server.
+  let stopping: Promise<void> | undefined;
+  const stopAccepting = () =>
+    (stopping ??= (async () => {
+      closing = true;
+      presence.stop();
+      // Clients see `transport close` and reconnect (elsewhere). Socket.IO's own close would also close
+      // the HTTP server, which in library mode is the host's to close.
+      if (standalone) await io.close();
+      else io.engine.close();
+    })());
+  const release = () =>
+    (released ??= (async () => {
+      await stopAccepting();
+      await sockets.drain();
+      await recheck.stop();
+      await typing.close();
+      await realtime.presence.close();
+      if (redis) await Promise.allSettled([redis.commands.close(), redis.subscriber.close()]);
+      await store.close();
+    })());
+  fastify.addHook('preClose', stopAccepting);
+  fastify.addHook('onClose', release);
+
+  // Everything HTTP in one scope: unless standalone (e.g. in a host's Fastify app) it is an encapsulated
+  // plugin, so Parley's parsers, hooks, headers and error handling stay on Parley's routes.
   const routes = async (api: FastifyInstance) => {
     api.addHook('onRequest', async (request, reply) => {
       // A host's Fastify (library mode) may take the header unchecked: Parley's answers carry a sane one.
       if (saneRequestId(request.id) === undefined) request.id = randomUUID();
       reply.header('x-request-id', request.id);
+      // Closed in library mode, where the host's app keeps serving (and keeps Parley's routes).
+      if (released) throw new AppError('UNAVAILABLE');
     });
     await api.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins });
     // Security headers on every REST answer; the API serves JSON only, so the strictest CSP applies.
@@ -248,10 +222,10 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     });
     registerJsonParser(api);
     registerHttpErrors(api, (code) => metrics.errors.inc({ code, transport: 'http' }), {
-      notFound: !options.fastify,
+      notFound: standalone,
     });
-    // The API's documentation at /docs, from the same schemas the routes validate with (not in a host app).
-    if (!options.fastify) await registerOpenApi(api);
+    // The API's documentation at /docs, from the same schemas the routes validate with.
+    await registerOpenApi(api);
     const { requireUser } = registerHttpAuth(api, services.auth);
     healthRoutes(api, checks, () => closing);
     authRoutes(api, services, requireUser, { accounts: !options.identity });
@@ -262,31 +236,16 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
     asyncApiRoutes(api);
     if (standalone) demoRoutes(api);
   };
-  if (options.fastify) await options.fastify.register(routes);
-  else await routes(fastify);
-
-  fastify.addHook('preClose', async () => {
-    closing = true;
-    presence.stop();
-    // Clients see `transport close` and reconnect (elsewhere). Socket.IO's own close would also close
-    // the HTTP server, which in library mode is the host's to close.
-    if (standalone) await io.close();
-    else io.engine.close();
-  });
-  fastify.addHook('onClose', async () => {
-    await sockets.drain();
-    await recheck.stop();
-    await typing.close();
-    await realtime.presence.close();
-    if (redis) await Promise.allSettled([redis.commands.close(), redis.subscriber.close()]);
-    await store.close();
-  });
-
-  // A shared server may already be listening: Parley's routes must be ready before any request comes.
-  if (shared) await fastify.ready();
+  try {
+    if (standalone) await routes(fastify);
+    else await fastify.register(routes);
+  } catch (err) {
+    await release(); // e.g. a host's route on one of Parley's paths
+    throw err;
+  }
 
   let closed: Promise<void> | undefined;
-  return {
+  fastify.decorate('parley', {
     fastify,
     io,
     services,
@@ -294,6 +253,41 @@ export async function createApp(config: Readonly<Config>, options: ParleyOptions
       if (!standalone) throw new Error('In library mode the host application listens, not Parley');
       return fastify.listen({ port: config.port, host: config.host });
     },
-    close: () => (closed ??= fastify.close()),
-  };
+    close: standalone ? () => (closed ??= fastify.close()) : release,
+  } satisfies Parley);
+}
+
+/**
+ * Parley as a Fastify plugin. Not encapsulated itself: the handle (`fastify.parley`) and the shutdown
+ * hooks go on the instance it is registered on, while the REST side (parsers, hooks, headers, error
+ * handling, docs) keeps to a scope of its own unless `standalone`.
+ *
+ * - Standalone: `await Fastify().register(parley, { env, standalone: true })`, then `listen`.
+ * - In a host's Fastify app: `await app.register(parley, { env, identity })`; closing the app closes it.
+ */
+export const parley = Object.assign(parleyPlugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'parley',
+  [Symbol.for('plugin-meta')]: { name: 'parley', fastify: '5.x' },
+});
+
+/**
+ * Parley with its own Fastify: `Fastify(options).register(parley, { config, standalone: true })`, on its
+ * own server or (`server`) on a host's HTTP server; or (`fastify`) registered on a host's Fastify app.
+ *
+ * @example const app = await createApp(loadConfig(process.env)); const url = await app.listen();
+ */
+export async function createApp(config: Readonly<Config>, options: ParleyOptions = {}): Promise<Parley> {
+  const identity = options.identity ? { identity: options.identity } : {};
+  if (options.fastify) {
+    await options.fastify.register(parley, { config, ...identity });
+    return options.fastify.parley;
+  }
+  const fastify = options.server
+    ? fastifyOnServer(options.server, fastifyOptions(config))
+    : Fastify({ ...fastifyOptions(config), ...serverTimeouts(config) });
+  await fastify.register(parley, { config, ...identity, standalone: !options.server });
+  // A shared server may already be listening: Parley's routes must be ready before any request comes.
+  if (options.server) await fastify.ready();
+  return fastify.parley;
 }

@@ -1,37 +1,30 @@
 import type { Server as HttpServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { createApp, type Parley } from './app.js';
-import { loadConfig, type Config } from './config.js';
-import type { ExternalIdentity } from './services/ports.js';
+import { createApp, type Parley, type ParleyPluginOptions } from './app.js';
+import { loadConfig } from './config.js';
 
-export interface AttachOptions {
-  /** Parley's settings, as environment variables (the same names as for `npm start`). Default: none. */
-  env?: Record<string, string | undefined>;
-  /** Or an already loaded configuration (`loadConfig`). */
-  config?: Readonly<Config>;
-  /**
-   * The host application's own token verification and user lookup. Without it, Parley's own accounts
-   * (`/api/auth/register`, `/api/auth/login`) and JWTs are used.
-   */
-  identity?: ExternalIdentity;
-}
+/** Parley's settings (`env` or `config`) and, optionally, the host's `identity`. */
+export type AttachOptions = Omit<ParleyPluginOptions, 'standalone'>;
 
 const isFastify = (target: HttpServer | FastifyInstance): target is FastifyInstance =>
   typeof (target as FastifyInstance).register === 'function' &&
   typeof (target as FastifyInstance).addHook === 'function';
 
 /**
- * Library mode: attaches Parley — its REST routes and Socket.IO — to a server the application already
- * has, instead of running its own. Call it before the host listens.
+ * Library mode: attaches Parley — its REST routes, their documents (`/docs`, `/asyncapi.json`) and
+ * Socket.IO — to a server the application already has, instead of running its own. Call it before the
+ * host listens.
  *
  * - A Node HTTP server (an Express 5 app's `http.createServer(app)`, created with its handler): Parley
- *   answers `/api/auth/*`, `/api/users*`, `/api/messages*`, `/healthz`, `/readyz`, `/metrics` and
- *   Socket.IO's `/socket.io/`; every other request goes to the server's own handlers.
- * - A Fastify app: the routes are registered in an encapsulated plugin (Parley's parsers, hooks and
- *   error handling stay on its routes); Socket.IO attaches to the app's server; closing the app closes
- *   Parley.
+ *   gets a Fastify instance of its own on that server. A request goes to Parley when that instance's
+ *   router has a route for it (Socket.IO's `/socket.io/` is taken before); every other request goes to
+ *   the server's own handlers, its body unread.
+ * - A Fastify app: the same as `app.register(parley, options)` — the routes are registered in an
+ *   encapsulated scope (Parley's parsers, hooks and error handling stay on its routes); Socket.IO attaches
+ *   to the app's server; closing the app closes Parley.
  *
- * `close()` stops Parley (sockets are told to reconnect, storage closed) without closing the host server.
+ * `close()` stops Parley (sockets are told to reconnect, storage closed) without closing the host's app
+ * or server.
  *
  * @example
  * const server = http.createServer(expressApp);

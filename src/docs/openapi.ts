@@ -1,4 +1,4 @@
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { parleyVersion } from './json-schema.js';
@@ -32,17 +32,34 @@ Routes marked with a lock need \`Authorization: Bearer <token>\`, the token from
 The Socket.IO events are described by the AsyncAPI document at [/asyncapi.json](/asyncapi.json).`;
 
 /**
- * Registers @fastify/swagger (which collects every route registered after it, with the schemas attached
- * by `documented()`) and the Swagger UI at `/docs`. Call it before the routes. Does nothing in a Fastify
- * app that already has @fastify/swagger: that one documents Parley's routes along with its own.
+ * Registers @fastify/swagger (which collects every route registered after it in `app`'s scope, with the
+ * schemas attached by `documented()`) and the Swagger UI at `/docs`. Call it before the routes. In a host's
+ * Fastify app, `app` is Parley's encapsulated scope: its decorators (`swagger`, `swaggerCSP`) shadow any
+ * the host has, and Parley's routes are left out of the host's own documents (below).
  */
 export async function registerOpenApi(app: FastifyInstance, options: OpenApiOptions = {}): Promise<void> {
-  if (app.hasDecorator('swagger')) return;
   const prefix = options.prefix ?? '/docs';
+  // A clash inside @fastify/swagger-ui's own registration escapes as an uncaught exception: refuse first.
+  for (const url of [prefix, `${prefix}/json`]) {
+    if (app.hasRoute({ method: 'GET', url })) {
+      throw new Error(`GET ${url} is already a route: Parley serves its API documents under ${prefix}`);
+    }
+  }
+  const info = { title: 'Parley', version: parleyVersion, description };
+  // A host's @fastify/swagger sees Parley's routes too (its route hook is inherited by Parley's scope),
+  // where their security schemes are unknown (it fails on them). Each route is hidden from every
+  // document but this one, which @fastify/swagger builds around the very `info` object passed here.
+  const parleyOnly: SwaggerTransform = ({ schema, url, ...document }) =>
+    'openapiObject' in document && document.openapiObject.info === info
+      ? { schema, url }
+      : { schema: { ...schema, hide: true }, url };
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, swaggerTransform: parleyOnly };
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Parley', version: parleyVersion, description },
+      info,
       tags: [
         { name: 'auth', description: 'Accounts and tokens' },
         { name: 'users', description: 'The user directory' },

@@ -6,13 +6,25 @@ import {
   register,
   type AuthResult,
   type ParleyClient,
+  type WireConversation,
   type WireMessage,
 } from '../client/src/index.js';
 
 /**
- * The demo chat page: sign up or in, see who is online, chat with one of them at a time with history,
- * typing indicators, read receipts and unread badges. Everything goes through the typed client.
+ * The demo chat page: sign up or in, see the inbox (each conversation with its last message and unread
+ * badge, kept live) and who is online, chat with one of them at a time with history, typing indicators,
+ * read receipts and unread badges. Everything goes through the typed client.
  */
+
+/** An inbox entry: a direct conversation, by the other member. */
+interface InboxEntry {
+  conversationId: string;
+  otherId: string;
+  otherName: string;
+  preview: string;
+  unread: number;
+  lastActivityAt: string;
+}
 
 interface Contact {
   _id: string;
@@ -26,7 +38,9 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 
 let client: ParleyClient | undefined;
 let peer: string | undefined;
+let me: string | undefined;
 const contacts = new Map<string, Contact>();
+const inbox = new Map<string, InboxEntry>();
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -105,7 +119,9 @@ function start(token: string) {
     showAuth(err.message);
   });
   s.on('connection', ({ user }) => {
+    me = user._id;
     $('me').textContent = `${user.name} (@${user.username})`;
+    void loadInbox();
     $('auth').hidden = true;
     $('chat').hidden = false;
     $('logout').hidden = false;
@@ -128,7 +144,9 @@ function start(token: string) {
   });
   s.on('receive_message', (message) => {
     const contact = upsertContact(message.senderId, message.senderName);
-    if (message.senderId === peer) {
+    const open = message.senderId === peer;
+    noteInInbox(message, open ? 0 : 1);
+    if (open) {
       showMessage(message);
       void markShownRead([message]);
     } else {
@@ -139,7 +157,21 @@ function start(token: string) {
   });
   // Sent from this user's other tabs.
   s.on('message_sent', ({ message }) => {
+    noteInInbox(message, 0);
     if (message.receiverId === peer) showMessage(message);
+  });
+  // A read cursor moved: this user's (any tab) sets the badge; the other member's marks my messages read.
+  s.on('conversation_read', ({ conversationId, userId, lastReadMessageId, unreadCount }) => {
+    const entry = inbox.get(conversationId);
+    if (userId === me) {
+      if (entry && unreadCount !== undefined) entry.unread = unreadCount;
+      renderInbox();
+      void refreshUnread();
+    } else if (entry?.otherId === peer && lastReadMessageId) {
+      for (const item of document.querySelectorAll<HTMLElement>('#messages li.mine[data-message-id]')) {
+        if (BigInt(item.dataset.messageId!) <= BigInt(lastReadMessageId)) setMessageStatus(item, 'read');
+      }
+    }
   });
   s.on('message_read', ({ messageId }) => {
     const item = document.querySelector<HTMLElement>(
@@ -177,6 +209,79 @@ async function refreshUnread() {
   }
 }
 
+// ---- the inbox ---------------------------------------------------------------------------------------
+
+function toEntry(conversation: WireConversation): InboxEntry | undefined {
+  const other = conversation.members.find((m) => m._id !== me);
+  if (!other) return undefined;
+  return {
+    conversationId: conversation._id,
+    otherId: other._id,
+    otherName: other.name,
+    preview: conversation.lastMessage?.content ?? '',
+    unread: conversation.unreadCount,
+    lastActivityAt: conversation.lastActivityAt,
+  };
+}
+
+/** Page 1 of the inbox, once per (re)connect; live events keep it current afterwards. */
+async function loadInbox() {
+  if (!client) return;
+  try {
+    const { conversations } = await client.conversations({ limit: 50 });
+    inbox.clear();
+    for (const conversation of conversations) {
+      const entry = toEntry(conversation);
+      if (entry) inbox.set(entry.conversationId, entry);
+    }
+    renderInbox();
+  } catch {
+    // shown again at the next reconnect
+  }
+}
+
+/** A message sent or received: its conversation moves to the top with the new preview. */
+function noteInInbox(message: WireMessage, unreadDelta: number) {
+  const mine = message.senderId === me;
+  const otherId = mine ? message.receiverId : message.senderId;
+  const otherName = mine ? message.receiverName : message.senderName;
+  if (!otherId) return;
+  const entry = inbox.get(message.conversationId) ?? {
+    conversationId: message.conversationId,
+    otherId,
+    otherName: otherName ?? '',
+    preview: '',
+    unread: 0,
+    lastActivityAt: message.sentAt,
+  };
+  entry.preview = message.content;
+  entry.unread += unreadDelta;
+  entry.lastActivityAt = message.sentAt;
+  inbox.set(entry.conversationId, entry);
+  renderInbox();
+}
+
+function renderInbox() {
+  const list = $('inbox');
+  list.replaceChildren();
+  const sorted = [...inbox.values()].sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
+  for (const entry of sorted) {
+    const item = el('li');
+    item.dataset.conversationId = entry.conversationId;
+    if (entry.otherId === peer) item.classList.add('selected');
+    const button = el('button');
+    button.type = 'button';
+    const text = el('span', 'summary');
+    text.append(el('span', 'name', entry.otherName), el('span', 'preview', entry.preview));
+    button.append(text);
+    if (entry.unread > 0) button.append(el('span', 'badge', String(entry.unread)));
+    button.addEventListener('click', () => void openConversation(entry.otherId, entry.otherName));
+    item.append(button);
+    list.append(item);
+  }
+  $('inbox-empty').hidden = sorted.length > 0;
+}
+
 // ---- contacts ----------------------------------------------------------------------------------------
 
 function upsertContact(id: string, name: string): Contact {
@@ -209,11 +314,11 @@ function renderContacts() {
 
 // ---- the conversation ----------------------------------------------------------------------------------
 
-async function openConversation(otherId: string) {
+async function openConversation(otherId: string, otherName?: string) {
   if (!client) return;
   peer = otherId;
   const contact = contacts.get(otherId);
-  $('peer-name').textContent = contact?.name ?? 'Conversation';
+  $('peer-name').textContent = contact?.name ?? otherName ?? 'Conversation';
   $('typing').textContent = '';
   $('send-error').textContent = '';
   $('messages').replaceChildren();
@@ -233,14 +338,19 @@ async function openConversation(otherId: string) {
   }
   if (contact) contact.unread = 0;
   renderContacts();
+  renderInbox();
   $('draft').focus();
 }
 
-/** Marks read every message shown here that was sent to this user and is still unread. */
+/**
+ * Marks read every message shown here that was sent to this user: one read cursor move up to the last
+ * of them (the inbox badge follows from `conversation_read`).
+ */
 async function markShownRead(messages: WireMessage[]) {
   if (!client) return;
-  const unread = messages.filter((m) => !m.read && m.senderId === peer);
-  await Promise.all(unread.map((m) => client?.markRead(m._id).catch(() => undefined)));
+  const last = messages.filter((m) => m.senderId === peer).at(-1);
+  if (!last || last.read) return;
+  await client.markConversationRead(last.conversationId, last._id).catch(() => undefined);
 }
 
 function setMessageStatus(item: HTMLElement, status: string) {

@@ -3,14 +3,21 @@ import type {
   ClientEventName,
   ClientToServerEvents,
   ConnectionPayload,
+  ConversationPayload,
+  ConversationsPayload,
+  MarkConversationReadPayload,
   MessageHistoryPayload,
   MessageSentPayload,
   MissedMessagesPayload,
-  OwnWireUser,
   ServerToClientEvents,
   UnreadCountPayload,
+  WireConversation,
   WireMessage,
 } from './protocol.js';
+import { ParleyError } from './errors.js';
+
+export { ParleyError } from './errors.js';
+export * from './rest.js';
 
 /**
  * The typed Parley client: `connect` gives a socket.io-client Socket typed with Parley's event maps;
@@ -28,20 +35,6 @@ export type * from './protocol.js';
 export type ParleySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnectOptions = Partial<ManagerOptions & SocketOptions>;
 export type CurrentUser = ConnectionPayload['user'];
-
-/** A refusal from the server: `message` is the server's own message (e.g. `Receiver not found`). */
-export class ParleyError extends Error {
-  override readonly name = 'ParleyError';
-  constructor(
-    message: string,
-    /** The socket event that was refused, or the REST path. */
-    readonly source: string,
-    /** The HTTP status, for REST calls. */
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
 
 /** Opens a Socket.IO connection authenticated with `token` (`auth.token`). Reconnects by itself. */
 export function connect(url: string, token: string, options: ConnectOptions = {}): ParleySocket {
@@ -76,6 +69,13 @@ export function newClientMessageId(): string {
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/** Where typing happens: a user id (the direct conversation with them) or a conversation. */
+export type TypingTarget = string | { conversationId: string };
+const typingPayload = (target: TypingTarget) =>
+  typeof target === 'string' ? { receiverId: target } : { conversationId: target.conversationId };
+const typingKey = (target: TypingTarget) =>
+  typeof target === 'string' ? `user:${target}` : `conversation:${target.conversationId}`;
 
 const closedError = () => new Error('The Parley client is closed');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -133,17 +133,92 @@ export class ParleyClient {
     return ack.message;
   }
 
+  /**
+   * Sends a message to a conversation (the caller must be a member), with the same safe retries as
+   * `sendMessage`.
+   */
+  async sendToConversation(
+    conversationId: string,
+    content: string,
+    options: SendOptions = {},
+  ): Promise<WireMessage> {
+    const clientMessageId = options.clientMessageId ?? newClientMessageId();
+    const ack = await this.call<MessageSentPayload>(
+      'send_message',
+      [{ conversationId, content, clientMessageId }],
+      options,
+    );
+    return ack.message;
+  }
+
+  /** One page of the inbox, newest activity first; pass `nextCursor` back as `cursor` for the next. */
+  conversations({
+    limit,
+    cursor,
+    ...options
+  }: CallOptions & { limit?: number; cursor?: string } = {}): Promise<ConversationsPayload> {
+    return this.call('get_conversations', [{ limit, cursor }], options);
+  }
+
+  /** One conversation the user is a member of. */
+  async conversation(conversationId: string, options: CallOptions = {}): Promise<WireConversation> {
+    return (await this.call<ConversationPayload>('get_conversation', [{ conversationId }], options))
+      .conversation;
+  }
+
+  /** The direct conversation with `userId`, created on first use. */
+  async openDirect(userId: string, options: CallOptions = {}): Promise<WireConversation> {
+    return (await this.call<ConversationPayload>('open_direct', [{ userId }], options)).conversation;
+  }
+
+  /**
+   * Moves the read cursor up to `messageId` (default: the newest message); it never moves back.
+   * Resolves the cursor and the unread count left in the conversation.
+   */
+  markConversationRead(
+    conversationId: string,
+    messageId?: string,
+    options: CallOptions = {},
+  ): Promise<MarkConversationReadPayload> {
+    return this.call('mark_conversation_read', [{ conversationId, messageId }], options);
+  }
+
+  /**
+   * A page of a conversation by message id, oldest first: `before` an id (older messages), `after` an id
+   * (newer ones), or the newest `limit` without either. `hasMore` tells whether more lie that way.
+   */
+  messages(
+    conversationId: string,
+    {
+      before,
+      after,
+      limit,
+      ...options
+    }: CallOptions & { before?: string; after?: string; limit?: number } = {},
+  ): Promise<MessageHistoryPayload> {
+    return this.call('get_message_history', [{ conversationId, before, after, limit }], options);
+  }
+
   /** Marks a received message read; resolves the updated message. Marking twice is harmless. */
   async markRead(messageId: string, options: CallOptions = {}): Promise<WireMessage> {
     return (await this.call<MessageSentPayload>('mark_message_read', [{ messageId }], options)).message;
   }
 
-  /** One page of the conversation with `otherUserId`, oldest first (page 1 is the newest messages). */
+  /**
+   * One page of the conversation with `otherUserId`, oldest first: by `page` (1 is the newest messages),
+   * or by message id with `before` / `after` as in `messages`.
+   */
   history(
     otherUserId: string,
-    { page, limit, ...options }: CallOptions & { page?: number; limit?: number } = {},
+    {
+      page,
+      limit,
+      before,
+      after,
+      ...options
+    }: CallOptions & { page?: number; limit?: number; before?: string; after?: string } = {},
   ): Promise<MessageHistoryPayload> {
-    return this.call('get_message_history', [{ otherUserId, page, limit }], options);
+    return this.call('get_message_history', [{ otherUserId, page, limit, before, after }], options);
   }
 
   /** How many messages sent to this user are unread. */
@@ -169,40 +244,42 @@ export class ParleyClient {
     }
   }
 
-  async startTyping(receiverId: string, options: CallOptions = {}): Promise<void> {
-    await this.call('typing_start', [{ receiverId }], { retries: 0, ...options });
+  /** `target`: a user id (their direct conversation) or `{conversationId}`. */
+  async startTyping(target: TypingTarget, options: CallOptions = {}): Promise<void> {
+    await this.call('typing_start', [typingPayload(target)], { retries: 0, ...options });
   }
 
-  async stopTyping(receiverId: string, options: CallOptions = {}): Promise<void> {
-    this.clearTyping(receiverId);
-    await this.call('typing_stop', [{ receiverId }], { retries: 0, ...options });
+  async stopTyping(target: TypingTarget, options: CallOptions = {}): Promise<void> {
+    this.clearTyping(typingKey(target));
+    await this.call('typing_stop', [typingPayload(target)], { retries: 0, ...options });
   }
 
   /**
    * Call on every keystroke: sends `typing_start` (again every `typingIdleMs`, while typing goes on) and
    * `typing_stop` once the calls stop for `typingIdleMs`. Best effort: failures are ignored.
    */
-  typing(receiverId: string): void {
+  typing(target: TypingTarget): void {
+    const key = typingKey(target);
     const now = Date.now();
-    const entry = this.typingTimers.get(receiverId);
+    const entry = this.typingTimers.get(key);
     if (entry) clearTimeout(entry.timer);
     const since = entry && now - entry.since < this.typingIdleMs ? entry.since : now;
-    if (since === now) this.startTyping(receiverId).catch(() => undefined);
-    const timer = setTimeout(() => this.stopTyping(receiverId).catch(() => undefined), this.typingIdleMs);
-    this.typingTimers.set(receiverId, { timer, since });
+    if (since === now) this.startTyping(target).catch(() => undefined);
+    const timer = setTimeout(() => this.stopTyping(target).catch(() => undefined), this.typingIdleMs);
+    this.typingTimers.set(key, { timer, since });
   }
 
   /** Closes the connection; pending helpers reject. */
   close(): void {
     this.closed = true;
-    for (const receiverId of [...this.typingTimers.keys()]) this.clearTyping(receiverId);
+    for (const key of [...this.typingTimers.keys()]) this.clearTyping(key);
     for (const abort of [...this.onClose]) abort();
     this.socket.close();
   }
 
-  private clearTyping(receiverId: string): void {
-    clearTimeout(this.typingTimers.get(receiverId)?.timer);
-    this.typingTimers.delete(receiverId);
+  private clearTyping(key: string): void {
+    clearTimeout(this.typingTimers.get(key)?.timer);
+    this.typingTimers.delete(key);
   }
 
   /** Emits `event` with an ack; retries on a timeout or a lost connection; a refusal throws ParleyError. */
@@ -282,44 +359,4 @@ export class ParleyClient {
 export function createClient(url: string, token: string, options: ClientOptions = {}): ParleyClient {
   const { ackTimeoutMs, retries, typingIdleMs, ...connectOptions } = options;
   return new ParleyClient(connect(url, token, connectOptions), { ackTimeoutMs, retries, typingIdleMs });
-}
-
-export interface AuthResult {
-  token: string;
-  /** The user themselves, with their email. */
-  user: OwnWireUser;
-}
-
-export interface RegisterRequest {
-  name: string;
-  username: string;
-  email: string;
-  password: string;
-  role?: string;
-}
-
-export type LoginRequest = { password: string } & ({ username: string } | { email: string });
-
-/** `POST /api/auth/register`; a refusal throws ParleyError with the server's message and status. */
-export function register(baseUrl: string, input: RegisterRequest): Promise<AuthResult> {
-  return postJson(baseUrl, '/api/auth/register', input);
-}
-
-/** `POST /api/auth/login`. */
-export function login(baseUrl: string, input: LoginRequest): Promise<AuthResult> {
-  return postJson(baseUrl, '/api/auth/login', input);
-}
-
-async function postJson<T>(baseUrl: string, path: string, body: unknown): Promise<T> {
-  const res = await fetch(new URL(path, baseUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const data = (await res.json().catch(() => undefined)) as { message?: unknown } | undefined;
-  if (!res.ok) {
-    const message = typeof data?.message === 'string' ? data.message : `HTTP ${res.status}`;
-    throw new ParleyError(message, path, res.status);
-  }
-  return data as T;
 }

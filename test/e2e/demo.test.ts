@@ -142,4 +142,51 @@ describe('demo chat page in headless Chromium', { skip }, () => {
     assert.deepEqual(problems, [], 'no page errors and no console errors (CSP violations among them)');
     console.log(`# demo flow took ${Date.now() - started} ms`);
   });
+
+  it('the inbox: each conversation with its last message and unread badge, live and after a reload', async () => {
+    const cy = await openPage('cy');
+    await registerIn(cy, 'Cy');
+    const dee = await openPage('dee');
+    await registerIn(dee, 'Dee');
+    await dee.locator('#inbox-empty').waitFor();
+
+    // Cy writes twice; Dee's inbox shows the conversation live, preview and badge following.
+    await cy.locator('#contacts li.online', { hasText: 'Dee' }).locator('button').click();
+    for (const text of ['First note', 'Second note']) {
+      await cy.locator('#draft').fill(text);
+      await cy.locator('#send-form button[type=submit]').click();
+      await cy
+        .locator('#messages li.mine', { hasText: text })
+        .locator('.status', { hasText: 'sent' })
+        .waitFor();
+    }
+    const entry = dee.locator('#inbox li', { hasText: 'Cy' });
+    await entry.locator('.preview', { hasText: /^Second note$/ }).waitFor();
+    await entry.locator('.badge', { hasText: /^2$/ }).waitFor();
+    assert.equal(await dee.locator('#inbox-empty').isHidden(), true);
+    // Cy's own inbox lists the conversation too, with nothing unread.
+    await cy
+      .locator('#inbox li', { hasText: 'Dee' })
+      .locator('.preview', { hasText: 'Second note' })
+      .waitFor();
+    assert.equal(await cy.locator('#inbox li .badge').count(), 0);
+
+    // After a reload the inbox comes from the server: the same preview and count.
+    await dee.reload();
+    await entry.locator('.preview', { hasText: /^Second note$/ }).waitFor();
+    await entry.locator('.badge', { hasText: /^2$/ }).waitFor();
+
+    // Opening it moves the read cursor: the badge goes, and Cy sees both messages read.
+    await entry.locator('button').click();
+    await dee.locator('#messages li.theirs', { hasText: 'Second note' }).waitFor();
+    await entry.locator('.badge').waitFor({ state: 'detached' });
+    await dee.locator('#unread-total').waitFor({ state: 'hidden' });
+    for (const text of ['First note', 'Second note']) {
+      await cy
+        .locator('#messages li.mine', { hasText: text })
+        .locator('.status', { hasText: /^read$/ })
+        .waitFor();
+    }
+    assert.deepEqual(problems, [], 'no page errors and no console errors');
+  });
 });

@@ -206,6 +206,56 @@ describe('typed client', () => {
     await assert.rejects(typist.startTyping('999999999'), { message: 'Receiver not found' });
   });
 
+  it('the inbox helpers: openDirect, sendToConversation, conversations, markConversationRead, messages', async () => {
+    const carol = await registerUser(server.url, { name: 'Carol Inbox' });
+    const carolClient = createClient(server.url, carol.token, quick);
+    extra.push(carolClient);
+    const opened = await client.openDirect(carol.user._id);
+    assert.equal(opened.type, 'direct');
+    assert.equal((await carolClient.openDirect(alice.user._id))._id, opened._id);
+    const sent: WireMessage[] = [];
+    for (const n of [1, 2, 3]) sent.push(await client.sendToConversation(opened._id, `c${n}`));
+    assert.ok(sent.every((m) => m.conversationId === opened._id && m.clientMessageId));
+
+    const { conversations, nextCursor } = await carolClient.conversations({ limit: 5 });
+    assert.equal(nextCursor, null);
+    assert.deepEqual(
+      conversations.map((c) => [c._id, c.lastMessage?.content, c.unreadCount]),
+      [[opened._id, 'c3', 3]],
+    );
+    assert.equal((await carolClient.conversation(opened._id)).unreadCount, 3);
+
+    const older = await carolClient.messages(opened._id, { before: sent[2]!._id, limit: 1 });
+    assert.deepEqual([older.messages.map((m) => m.content), older.hasMore], [['c2'], true]);
+    const newer = await carolClient.messages(opened._id, { after: sent[0]!._id });
+    assert.deepEqual(
+      newer.messages.map((m) => m.content),
+      ['c2', 'c3'],
+    );
+
+    const read = await carolClient.markConversationRead(opened._id, sent[1]!._id);
+    assert.deepEqual(read, {
+      success: true,
+      conversationId: opened._id,
+      lastReadMessageId: sent[1]!._id,
+      unreadCount: 1,
+    });
+    assert.equal(await carolClient.unreadCount(), 1);
+    await assert.rejects(client.conversation('999999999'), { message: 'Conversation not found' });
+
+    // Typing in a conversation.
+    const carolTab = await connectClient(server.url, carol.token);
+    try {
+      await client.startTyping({ conversationId: opened._id });
+      const indicator = await carolTab.next('typing_indicator');
+      assert.deepEqual([indicator.conversationId, indicator.isTyping], [opened._id, true]);
+      await client.stopTyping({ conversationId: opened._id });
+      assert.equal((await carolTab.next('typing_indicator')).isTyping, false);
+    } finally {
+      carolTab.close();
+    }
+  });
+
   it('an ack that never comes: retried after the timeout with the same clientMessageId, stored once', async () => {
     const withheld = withholdFirstAck(server, () => undefined);
     const sender = createClient(server.url, alice.token, quick);

@@ -206,6 +206,83 @@ describe('REST fuzzing', { timeout: 180_000 }, () => {
     });
   });
 
+  it('the conversation routes: 2xx only for the caller’s own conversations, 4xx JSON otherwise', async () => {
+    const ids = [...model.users.keys()];
+    const userId = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...ids) },
+      { weight: 2, arbitrary: F.idLike(ids) },
+    );
+    const open = fc.oneof(
+      { weight: 4, arbitrary: F.objectOf({ type: fc.constant('direct'), userId }, ['type', 'userId']) },
+      F.objectOf({ type: F.junk, userId: F.junk }),
+      F.junk,
+    );
+    const openVerdict = (v: unknown): F.Verdict => {
+      if (!F.isObject(v) || F.field(v, 'type') !== 'direct') return 'reject';
+      const id = F.idOf(F.field(v, 'userId'));
+      return id !== undefined && id !== fuzzer.user._id && model.users.has(id) ? 'accept' : 'reject';
+    };
+    await fuzz(fc.tuple(bodyOf(open), authOf(fuzzer.token)), 300, async ([sent, auth]) => {
+      const verdict = F.all(bodyVerdict(bodyView(sent), openVerdict), auth.valid ? 'accept' : 'reject');
+      const answer = await check('open', verdict, 'POST', '/api/conversations', {
+        ...sent,
+        authorization: auth.header,
+      });
+      if (answer.status < 300) {
+        assert.ok([200, 201].includes(answer.status));
+        assert.ok(answer.body.conversation.members.some((m: { _id: string }) => m._id === fuzzer.user._id));
+      }
+    });
+
+    const inbox = await http(server.url, 'GET', '/api/conversations?limit=100', { token: fuzzer.token });
+    const mine = inbox.body.conversations.map((c: { _id: string }) => c._id) as string[];
+    const everyone = await http(server.url, 'GET', '/api/conversations?limit=100', { token: alice.token });
+    const others = (everyone.body.conversations as { _id: string }[])
+      .map((c) => c._id)
+      .filter((id) => !mine.includes(id));
+    const conversation = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...mine) },
+      { weight: 2, arbitrary: F.idLike([...mine, ...others, '999999']) },
+    );
+    const mineVerdict = (decoded: string | undefined): F.Verdict => {
+      if (decoded === undefined) return 'either';
+      const id = F.idOf(decoded);
+      return id !== undefined && mine.includes(id) ? 'accept' : 'reject';
+    };
+    const routes = fc.constantFrom('', '/messages', '/read');
+    const args = fc.tuple(
+      segmentOf(conversation),
+      routes,
+      queryOf(['limit', 'before', 'after']),
+      bodyOf(F.junk),
+      authOf(fuzzer.token),
+    );
+    await fuzz(args, 600, async ([segment, route, query, sent, auth]) => {
+      const method = route === '/read' ? 'POST' : 'GET';
+      const extra =
+        route === '/messages' ? (query.text ? 'either' : 'accept') : route === '/read' ? 'either' : 'accept';
+      const verdict = F.all(mineVerdict(segment.decoded), extra, auth.valid ? 'accept' : 'reject');
+      const path = `/api/conversations/${segment.text}${route}${route === '/messages' ? `?${query.text}` : ''}`;
+      const answer = await check(`conversation${route}`, verdict, method, path, {
+        ...(method === 'POST' ? sent : {}),
+        authorization: auth.header,
+      });
+      if (answer.status === 200 && route === '') assert.ok(mine.includes(answer.body.conversation._id));
+    });
+
+    await fuzz(fc.tuple(queryOf(['limit', 'cursor']), authOf(fuzzer.token)), 300, async ([q, auth]) => {
+      const pageVerdict = q.exact && q.view.cursor === undefined ? F.pageVerdict(q.view.limit) : 'either';
+      const verdict = F.all(pageVerdict, auth.valid ? 'accept' : 'reject');
+      const answer = await check('inbox', verdict, 'GET', `/api/conversations?${q.text}`, {
+        authorization: auth.header,
+      });
+      if (answer.status === 200) {
+        for (const c of answer.body.conversations)
+          assert.ok(mine.includes(c._id), 'only the caller’s conversations');
+      }
+    });
+  });
+
   it('stored exactly the accepted writes, and still serves', async () => {
     const directory = await http(server.url, 'GET', '/api/users?limit=1', { token: fuzzer.token });
     assert.equal(

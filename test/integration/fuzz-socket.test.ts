@@ -25,12 +25,25 @@ interface Answer {
   event: string;
   payload: any;
 }
-const FUZZER_ANSWERS = ['error', 'message_sent', 'message_read_confirmed', 'message_history', 'unread_count'];
+const FUZZER_ANSWERS = [
+  'error',
+  'message_sent',
+  'message_read_confirmed',
+  'message_history',
+  'unread_count',
+  'conversations',
+  'conversation',
+  'conversation_read',
+];
 const REPLY: Record<string, string> = {
   send_message: 'message_sent',
   mark_message_read: 'message_read_confirmed',
   get_message_history: 'message_history',
   get_unread_count: 'unread_count',
+  get_conversations: 'conversations',
+  get_conversation: 'conversation',
+  open_direct: 'conversation',
+  mark_conversation_read: 'conversation_read',
 };
 const WITH_PAYLOAD = [
   'send_message',
@@ -38,10 +51,15 @@ const WITH_PAYLOAD = [
   'typing_start',
   'typing_stop',
   'get_message_history',
+  'get_conversation',
+  'open_direct',
+  'mark_conversation_read',
 ];
+/** Events whose payload may be left out. */
+const PAYLOAD_OPTIONAL = ['get_unread_count', 'get_conversations'];
 const RESERVED = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
 const isKnown = (event: unknown): event is string =>
-  typeof event === 'string' && (WITH_PAYLOAD.includes(event) || event === 'get_unread_count');
+  typeof event === 'string' && (WITH_PAYLOAD.includes(event) || PAYLOAD_OPTIONAL.includes(event));
 
 describe('socket fuzzing', { timeout: 180_000 }, () => {
   let server: TestServer;
@@ -72,7 +90,18 @@ describe('socket fuzzing', { timeout: 180_000 }, () => {
   function verdict(event: string | number, p: unknown): F.Verdict {
     if (!isKnown(event)) return 'reject';
     if (event === 'get_unread_count') return 'accept';
+    if (event === 'get_conversations') {
+      if (p === undefined || p === null) return 'accept';
+      if (!F.isObject(p)) return 'reject';
+      return F.field(p, 'cursor') === undefined ? F.pageVerdict(F.field(p, 'limit')) : 'either';
+    }
     if (!F.isObject(p)) return 'reject';
+    if (event === 'open_direct') {
+      const id = F.idOf(F.field(p, 'userId'));
+      return id !== undefined && id !== fuzzer.user._id && model.users.has(id) ? 'accept' : 'reject';
+    }
+    // Which conversation ids name the fuzzer's conversations is the server's to say.
+    if (event === 'get_conversation' || event === 'mark_conversation_read') return 'either';
     if (event === 'send_message') return model.sendVerdict(p);
     if (event === 'mark_message_read') return model.markVerdict(F.field(p, 'messageId'));
     if (event === 'get_message_history')
@@ -91,6 +120,18 @@ describe('socket fuzzing', { timeout: 180_000 }, () => {
       model.checkPage(F.field(p, 'otherUserId'), F.field(p, 'page'), F.field(p, 'limit'), reply);
     } else if (event === 'get_unread_count') {
       assert.deepEqual(reply, { count: model.unread(fuzzer.user._id) });
+    } else if (event === 'get_conversations') {
+      assert.ok(Array.isArray(reply.conversations), 'conversations is a list');
+      for (const c of reply.conversations)
+        assert.ok(c.members.some((m: { _id: string }) => m._id === fuzzer.user._id));
+    } else if (event === 'get_conversation' || event === 'open_direct') {
+      assert.ok(reply.conversation.members.some((m: { _id: string }) => m._id === fuzzer.user._id));
+      if (event === 'open_direct') {
+        const other = F.idOf(F.field(p, 'userId'));
+        assert.ok(reply.conversation.members.some((m: { _id: string }) => m._id === other));
+      }
+    } else if (event === 'mark_conversation_read') {
+      assert.deepEqual([reply.success, reply.userId], [true, fuzzer.user._id]);
     } else {
       const to = F.idOf(F.field(p, 'receiverId'));
       assert.equal(answer.who, to === alice.user._id ? 'alice' : 'bob');
@@ -127,7 +168,7 @@ describe('socket fuzzing', { timeout: 180_000 }, () => {
       const message = answer.payload?.message;
       assert.ok(typeof message === 'string' && message.length > 0, label);
       if (!isKnown(emit.event)) assert.equal(message, `Unknown event: ${String(emit.event).slice(0, 64)}`);
-      else if (!F.isObject(p) && name !== 'get_unread_count')
+      else if (!F.isObject(p) && !PAYLOAD_OPTIONAL.includes(name))
         assert.equal(message, `${name} payload must be an object`);
       if (emit.ack) assert.deepEqual(ack, { success: false, message });
       return;
@@ -136,7 +177,11 @@ describe('socket fuzzing', { timeout: 180_000 }, () => {
     assert.equal(answer.event, REPLY[name] ?? 'typing_indicator', label);
     row.accepted += 1;
     account(name, p as Record<string, unknown>, answer);
-    if (emit.ack) assert.deepEqual(ack, REPLY[name] ? answer.payload : { success: true });
+    if (emit.ack && name === 'mark_conversation_read') {
+      // The ack is the answer; the event the cursor's broadcast (to every socket of the reader).
+      const { conversationId, lastReadMessageId, unreadCount } = answer.payload;
+      assert.deepEqual(ack, { success: true, conversationId, lastReadMessageId, unreadCount });
+    } else if (emit.ack) assert.deepEqual(ack, REPLY[name] ? answer.payload : { success: true });
   }
 
   const payloadOrNone = (payload: fc.Arbitrary<unknown>) =>
@@ -205,6 +250,33 @@ describe('socket fuzzing', { timeout: 180_000 }, () => {
     const history = fc.oneof({ weight: 5, arbitrary: F.objectOf(shape, ['otherUserId']) }, F.junk);
     await fuzz(fc.constant('get_message_history'), payloadOrNone(history), 800);
     await fuzz(fc.constant('get_unread_count'), payloadOrNone(F.junk), 200);
+  });
+
+  it('answers every inbox event once: get_conversations, get_conversation, open_direct, mark_conversation_read', async () => {
+    const userId = pick([alice.user._id, bob.user._id], [...model.users.keys()]);
+    const open = fc.oneof({ weight: 4, arbitrary: F.objectOf({ userId }, ['userId']) }, F.junk);
+    await fuzz(fc.constant('open_direct'), payloadOrNone(open), 300);
+    // The fuzzer's conversations (with Alice and Bob, opened above) and ids that name others or nothing.
+    // Over REST: a socket reply would be taken for an answer to the next emit.
+    const inbox = await http(server.url, 'GET', '/api/conversations?limit=100', { token: fuzzer.token });
+    const mine = inbox.body.conversations.map((c: { _id: string }) => c._id) as string[];
+    assert.ok(mine.length > 0, 'the fuzzer has conversations');
+    const conversationId = pick(mine, [...mine, '1', '2', '3', '999999']);
+    const messageId = pick([...model.messages.keys()], [...model.messages.keys()]);
+    const byId = F.objectOf({ conversationId }, ['conversationId']);
+    const read = F.objectOf({ conversationId, messageId }, ['conversationId']);
+    await fuzz(
+      fc.constant('get_conversation'),
+      payloadOrNone(fc.oneof({ weight: 4, arbitrary: byId }, F.junk)),
+      300,
+    );
+    await fuzz(
+      fc.constant('mark_conversation_read'),
+      payloadOrNone(fc.oneof({ weight: 4, arbitrary: read }, F.junk)),
+      400,
+    );
+    const page = F.objectOf({ limit: F.junk, cursor: fc.oneof(fc.string({ maxLength: 30 }), F.junk) });
+    await fuzz(fc.constant('get_conversations'), payloadOrNone(fc.oneof(page, F.junk)), 300);
   });
 
   it('answers unknown event names with "Unknown event: <name>"', async () => {

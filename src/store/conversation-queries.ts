@@ -247,21 +247,6 @@ export async function conversationMessages(
   return rows.map(toMessage);
 }
 
-/** The users who share a conversation with the user, once each. */
-export async function contactsOf(db: Kysely<Database>, userId: string): Promise<string[]> {
-  const id = idOf(userId);
-  if (id === undefined) return [];
-  const rows = await db
-    .selectFrom('conversation_members as mine')
-    .innerJoin('conversation_members as theirs', 'theirs.conversation_id', 'mine.conversation_id')
-    .select('theirs.user_id')
-    .distinct()
-    .where('mine.user_id', '=', id)
-    .where('theirs.user_id', '<>', id)
-    .execute();
-  return rows.map((r) => String(r.user_id));
-}
-
 /** The unread total: the sum over the user's conversations that have anything unread. */
 export async function countUnread(db: Kysely<Database>, userId: string): Promise<number> {
   const id = idOf(userId);

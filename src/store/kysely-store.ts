@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { AppError } from '../domain/errors.js';
-import type { ConversationView, InboxPosition, Message, User } from '../domain/types.js';
+import type { ConversationMember, ConversationView, InboxPosition, Message, User } from '../domain/types.js';
 import * as conversations from './conversation-queries.js';
+import * as members from './member-queries.js';
 import { MessageWriter } from './message-writer.js';
 import { markConversationRead } from './read-cursors.js';
 import { upsertExternalUser } from './external-users.js';
@@ -213,7 +214,7 @@ export class KyselyStore implements Store {
   }
 
   contactsOf(userId: string): Promise<string[]> {
-    return conversations.contactsOf(this.db, userId);
+    return members.contactsOf(this.db, userId);
   }
 
   openDirect(userA: string, userB: string, now: Date): Promise<{ id: string; created: boolean }> {
@@ -226,6 +227,13 @@ export class KyselyStore implements Store {
 
   inbox(userId: string, page: { limit: number; after?: InboxPosition }): Promise<ConversationView[]> {
     return conversations.inbox(this.db, userId, page);
+  }
+
+  conversationMembers(
+    conversationId: string,
+    page: { limit: number; after?: { joinedAt: number; userId: string } },
+  ): Promise<ConversationMember[]> {
+    return members.membersPage(this.db, conversationId, page);
   }
 
   findDirect(userA: string, userB: string): Promise<string | undefined> {

@@ -1,4 +1,5 @@
 import type {
+  ConversationMember,
   ConversationType,
   ConversationView,
   InboxPosition,
@@ -127,6 +128,11 @@ export interface Store {
   conversationFor(conversationId: string, viewerId: string): Promise<ConversationView | undefined>;
   /** The user's conversations, newest activity first, starting after `after`. */
   inbox(userId: string, page: { limit: number; after?: InboxPosition }): Promise<ConversationView[]>;
+  /** A page of a conversation's members, in joining order, after the last member of the previous page. */
+  conversationMembers(
+    conversationId: string,
+    page: { limit: number; after?: { joinedAt: number; userId: string } },
+  ): Promise<ConversationMember[]>;
   /** The pair's direct conversation id, if they have one (never creates it). */
   findDirect(userA: string, userB: string): Promise<string | undefined>;
   /** A conversation's type, title and member ids (in joining order); undefined when there is none. */

@@ -47,6 +47,29 @@ export function conversationContract(name: string, open: () => Promise<TwoStores
       assert.equal(await store.findDirect(b.id, a.id), opens[0]!.id);
     });
 
+    it('pages a conversation’s members in joining order', async () => {
+      const [a, b] = [await user(), await user()];
+      const { id } = await store.openDirect(b.id, a.id, new Date());
+      const first = await store.conversationMembers(id, { limit: 1 });
+      assert.equal(first.length, 1);
+      const last = first[0]!;
+      const second = await store.conversationMembers(id, {
+        limit: 1,
+        after: { joinedAt: last.joinedAt.getTime(), userId: last.userId },
+      });
+      assert.deepEqual([...first, ...second].map((m) => m.userId).sort(), [a.id, b.id].sort());
+      assert.deepEqual(
+        [...first, ...second].map((m) => [m.name, m.role]),
+        [...first, ...second].map((m) => [m.userId === a.id ? a.name : b.name, 'member']),
+      );
+      const third = await store.conversationMembers(id, {
+        limit: 1,
+        after: { joinedAt: second[0]!.joinedAt.getTime(), userId: second[0]!.userId },
+      });
+      assert.deepEqual(third, []);
+      assert.deepEqual(await store.conversationMembers('nope', { limit: 5 }), []);
+    });
+
     it('refuses to open a conversation with an unknown user, and creates nothing', async () => {
       const a = await user();
       await assert.rejects(store.openDirect(a.id, '999999999', new Date()), (err: unknown) => {

@@ -9,14 +9,14 @@ import { idField, limitField, pageField, textField, typeError } from './fields.j
  */
 function oneOf<S extends z.ZodObject>(fields: S, first: string, second: string) {
   return z.preprocess(
-    (v) =>
-      v !== null &&
-      typeof v === 'object' &&
-      !Array.isArray(v) &&
-      (v as Record<string, unknown>)[first] === undefined &&
-      (v as Record<string, unknown>)[second] === undefined
-        ? { ...v, [first]: null }
-        : v,
+    (v) => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+      const given = { ...(v as Record<string, unknown>) };
+      // `null` for an alternative means "not this one", as an absent field does.
+      for (const key of [first, second]) if (given[key] === null) delete given[key];
+      if (given[first] === undefined && given[second] === undefined) given[first] = null;
+      return given;
+    },
     fields.refine(
       (v) =>
         (v as Record<string, unknown>)[first] === undefined ||
@@ -25,6 +25,9 @@ function oneOf<S extends z.ZodObject>(fields: S, first: string, second: string) 
     ),
   );
 }
+
+/** An optional field for which `null` also means "not given". */
+const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
 export const sendMessageFields = z.object({
   receiverId: idField('receiverId').optional(),
@@ -52,14 +55,14 @@ export const typingInput = oneOf(typingFields, 'receiverId', 'conversationId');
 
 /** A message id that pages start after or before (`before` / `after`). */
 const messageCursorField = (field: string) =>
-  z
-    .preprocess(
-      (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? String(v) : v),
-      textField(field)
-        .trim()
-        .regex(/^\d{1,19}$/, `${field} must be a message id (a string of digits)`),
-    )
-    .optional();
+  z.preprocess(
+    (v) =>
+      v === null ? undefined : typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? String(v) : v,
+    textField(field)
+      .trim()
+      .regex(/^\d{1,19}$/, `${field} must be a message id (a string of digits)`)
+      .optional(),
+  );
 
 /** Cursor paging by message id: `before` or `after`, not both; not with `page`. */
 const cursorPaging = {
@@ -116,7 +119,7 @@ export const conversationMessagesQuery = z
 export const conversationsInput = z
   .object({
     limit: limitField(100),
-    cursor: textField('cursor').trim().max(64, 'cursor is not valid').optional(),
+    cursor: nullable(textField('cursor').trim().max(64, 'cursor is not valid')),
   })
   .nullish()
   .transform((v) => ({ limit: v?.limit, cursor: v?.cursor || undefined }));
@@ -133,12 +136,12 @@ export const createConversationInput = z.object({
 
 export const markConversationReadInput = z.object({
   conversationId: idField('conversationId'),
-  messageId: idField('messageId').optional(),
+  messageId: nullable(idField('messageId')),
 });
 
 /** `POST /api/conversations/:id/read`: the body is optional. */
 export const readBody = z
-  .object({ messageId: idField('messageId').optional() })
+  .object({ messageId: nullable(idField('messageId')) })
   .nullish()
   .transform((v) => ({ messageId: v?.messageId }));
 

@@ -212,6 +212,27 @@ describe('conversations: the inbox, open_direct, read cursors, paging by id', ()
       success: false,
       message: 'receiverId is required',
     });
+    // null means "not this one", as an absent field does.
+    const viaNull = await send(a, {
+      receiverId: null,
+      conversationId: conversation._id,
+      content: 'null receiver',
+    });
+    assert.equal(viaNull.conversationId, conversation._id);
+    const page = await a.ack('get_message_history', {
+      conversationId: conversation._id,
+      before: null,
+      limit: 1,
+    });
+    assert.deepEqual(
+      page.messages.map((m: WireMessage) => m.content),
+      ['null receiver'],
+    );
+    const read = await b1.ack('mark_conversation_read', {
+      conversationId: conversation._id,
+      messageId: null,
+    });
+    assert.equal(read.lastReadMessageId, viaNull._id);
     assert.deepEqual(await a.ack('send_message', { conversationId: 7, content: 'x' }), {
       success: false,
       message: 'conversationId must be a string',

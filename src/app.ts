@@ -31,9 +31,9 @@ import { attachAdminUi } from './transport/socket/admin-ui.js';
 import { startSessionRecheck } from './transport/socket/session-recheck.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
 import { ConnectionGuard } from './transport/socket/connection-guard.js';
-import type { Parley, ParleyOptions, ParleyPluginOptions } from './parley-types.js';
+import type { Parley, ParleyHooks, ParleyOptions, ParleyPluginOptions, SocketInfo } from './parley-types.js';
 
-export type { Parley, ParleyOptions, ParleyPluginOptions };
+export type { Parley, ParleyHooks, ParleyOptions, ParleyPluginOptions, SocketInfo };
 
 /**
  * The composition root, as a Fastify plugin: the only place that knows which implementations run.

@@ -1,4 +1,5 @@
 import type { Message, User } from '../domain/types.js';
+import type { UserService } from './user-service.js';
 
 /** What `MessagingService` takes and answers: plain domain values, whatever the transport. */
 
@@ -61,3 +62,26 @@ export const named = (message: Message, sender: User, receiver: User | null): Na
   senderName: sender.name,
   receiverName: receiver?.name ?? null,
 });
+
+/** The messages with their names, from `names` or else the user cache (`names` gains those looked up). */
+export async function namedAll(
+  users: UserService,
+  messages: Message[],
+  names: Map<string, string>,
+): Promise<NamedMessage[]> {
+  const nameOf = async (id: string) => {
+    let name = names.get(id);
+    if (name === undefined) {
+      name = (await users.get(id))?.name ?? '';
+      names.set(id, name);
+    }
+    return name;
+  };
+  const result: NamedMessage[] = [];
+  for (const message of messages) {
+    const senderName = await nameOf(message.senderId);
+    const receiverName = message.receiverId === null ? null : await nameOf(message.receiverId);
+    result.push({ message, senderName, receiverName });
+  }
+  return result;
+}

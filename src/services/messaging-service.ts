@@ -8,6 +8,7 @@ import { applyBeforeSend, checkContentLength, type BeforeSend } from './send-pol
 import type { UserService } from './user-service.js';
 import {
   named,
+  namedAll,
   type HistoryPage,
   type HistoryQuery,
   type NamedMessage,
@@ -20,6 +21,14 @@ export interface MessagingOptions {
   /** Longest accepted content, in characters (code points), after trimming. */
   maxContentLength: number;
   defaultPageSize: number;
+}
+
+/** Where a send goes: the conversation (unless a direct one resolved by the store), its other members. */
+interface Target {
+  conversationId?: string;
+  receiver: User | null;
+  others: string[];
+  title: string | null;
 }
 
 /**
@@ -78,17 +87,7 @@ export class MessagingService {
       if (earlier) return { named: await this.alreadySent(sender, earlier), duplicate: true };
     }
     const content = beforeSend
-      ? await applyBeforeSend(
-          beforeSend,
-          {
-            sender,
-            content: input.content,
-            ...(target.conversationId === undefined ? {} : { conversationId: target.conversationId }),
-            receiver: target.receiver,
-            recipientIds: target.others,
-          },
-          { maxLength: options.maxContentLength, logger },
-        )
+      ? await this.approved(beforeSend, sender, input.content, target)
       : input.content;
 
     let stored: Message;
@@ -133,10 +132,7 @@ export class MessagingService {
    * Where a send goes: a user's direct conversation (resolved by the store, created on first use) or a
    * conversation the sender is a member of.
    */
-  private async target(
-    sender: User,
-    input: SendInput,
-  ): Promise<{ conversationId?: string; receiver: User | null; others: string[]; title: string | null }> {
+  private async target(sender: User, input: SendInput): Promise<Target> {
     const { users, conversations } = this.deps;
     if (input.conversationId !== undefined) {
       const info = await conversations.forMember(sender, input.conversationId);
@@ -149,6 +145,27 @@ export class MessagingService {
     if (receiverId === sender.id) throw new AppError('VALIDATION', 'receiverId must be another user');
     const receiver = await users.require(receiverId, 'RECEIVER_NOT_FOUND');
     return { receiver, others: [receiver.id], title: null };
+  }
+
+  /** The content `beforeSend` lets through, told which conversation (when it exists yet). */
+  private async approved(
+    beforeSend: BeforeSend,
+    sender: User,
+    content: string,
+    target: Target,
+  ): Promise<string> {
+    const { store, options, logger } = this.deps;
+    const conversationId =
+      target.conversationId ??
+      (target.receiver ? await store.findDirect(sender.id, target.receiver.id) : undefined);
+    const draft = {
+      sender,
+      content,
+      ...(conversationId === undefined ? {} : { conversationId }),
+      receiver: target.receiver,
+      recipientIds: target.others,
+    };
+    return applyBeforeSend(beforeSend, draft, { maxLength: options.maxContentLength, logger });
   }
 
   /**
@@ -196,7 +213,7 @@ export class MessagingService {
         conversation.type === 'direct' ? conversation.members.find((m) => m.userId !== user.id) : undefined;
       const names = new Map(conversation.members.map((m) => [m.userId, m.name]));
       return {
-        messages: await this.namedAll(messages, names),
+        messages: await namedAll(this.deps.users, messages, names),
         conversationId: conversation.id,
         ...(other ? { otherUser: { id: other.userId, name: other.name } } : {}),
         hasMore,
@@ -215,7 +232,7 @@ export class MessagingService {
     if (conversationId !== undefined && cursor) page = await conversations.page(conversationId, paging);
     else if (conversationId !== undefined) page = await this.pageOf(conversationId, input.page ?? 1, limit);
     return {
-      messages: await this.namedAll(page.messages, names),
+      messages: await namedAll(this.deps.users, page.messages, names),
       ...(conversationId === undefined ? {} : { conversationId }),
       otherUser: { id: other.id, name: other.name },
       hasMore: page.hasMore,
@@ -251,7 +268,7 @@ export class MessagingService {
     const rows = await store.messagesSince(user.id, input.lastMessageId, limit + 1);
     const page = rows.slice(0, limit);
     return {
-      messages: await this.namedAll(page, new Map([[user.id, user.name]])),
+      messages: await namedAll(this.deps.users, page, new Map([[user.id, user.name]])),
       hasMore: rows.length > limit,
       lastMessageId: page.at(-1)?.id ?? input.lastMessageId,
     };
@@ -261,24 +278,5 @@ export class MessagingService {
   async unreadCount(user: User): Promise<number> {
     await this.deps.limits.consume('query', user.id);
     return this.deps.store.countUnread(user.id);
-  }
-
-  /** The messages with their names, from `names` or else the user cache. */
-  private async namedAll(messages: Message[], names: Map<string, string>): Promise<NamedMessage[]> {
-    const nameOf = async (id: string) => {
-      let name = names.get(id);
-      if (name === undefined) {
-        name = (await this.deps.users.get(id))?.name ?? '';
-        names.set(id, name);
-      }
-      return name;
-    };
-    const result: NamedMessage[] = [];
-    for (const message of messages) {
-      const senderName = await nameOf(message.senderId);
-      const receiverName = message.receiverId === null ? null : await nameOf(message.receiverId);
-      result.push({ message, senderName, receiverName });
-    }
-    return result;
   }
 }

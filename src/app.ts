@@ -4,21 +4,12 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config.js';
 import { AppError } from './domain/errors.js';
-import { Argon2PasswordHasher } from './security/argon2-password-hasher.js';
-import { BoundedPasswordHasher } from './security/bounded-password-hasher.js';
 import { FlexibleRateLimiter } from './security/flexible-rate-limiter.js';
-import { JoseTokenIssuer } from './security/jose-token-issuer.js';
 import { jwtSecretOf } from './security/secret-file.js';
 import { trustFunction } from './security/client-ip.js';
 import { ParleyMetrics } from './observability/metrics.js';
-import { AuthService } from './services/auth-service.js';
-import { ConversationService } from './services/conversation-service.js';
-import { MessagingService } from './services/messaging-service.js';
-import { systemClock, type Logger } from './services/ports.js';
-import { PresenceService } from './services/presence-service.js';
-import type { Services } from './services/services.js';
-import { TypingService } from './services/typing-service.js';
-import { UserService } from './services/user-service.js';
+import { buildServices, subscribeHooks } from './core.js';
+import type { Logger } from './services/ports.js';
 import { KyselyStore } from './store/kysely-store.js';
 import { openStorage } from './store/open-storage.js';
 import { openRealtime, type Realtime } from './realtime.js';
@@ -37,13 +28,12 @@ import { messageRoutes } from './transport/http/message-routes.js';
 import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
 import { attachAdminUi } from './transport/socket/admin-ui.js';
-import { SocketNotifier } from './transport/socket/socket-notifier.js';
 import { startSessionRecheck } from './transport/socket/session-recheck.js';
 import { attachSocketHandlers, createSocketServer } from './transport/socket/socket-server.js';
 import { ConnectionGuard } from './transport/socket/connection-guard.js';
-import type { Parley, ParleyOptions, ParleyPluginOptions } from './parley-types.js';
+import type { Parley, ParleyHooks, ParleyOptions, ParleyPluginOptions, SocketInfo } from './parley-types.js';
 
-export type { Parley, ParleyOptions, ParleyPluginOptions };
+export type { Parley, ParleyHooks, ParleyOptions, ParleyPluginOptions, SocketInfo };
 
 /**
  * The composition root, as a Fastify plugin: the only place that knows which implementations run.
@@ -107,69 +97,27 @@ async function parleyPlugin(fastify: FastifyInstance, options: ParleyPluginOptio
     connectedSockets: () => io.engine.clientsCount,
     onlineUsers: async () => (await realtime.presence.onlineUserIds()).length,
   });
-  const notifier = new SocketNotifier(io);
-  const users = new UserService(store, undefined, limits);
-  const conversations = new ConversationService({ store, users, notifier, clock: systemClock, limits });
-  const typing = new TypingService({
-    state: realtime.typingState,
-    users,
-    conversations,
+  const services = buildServices({
+    config,
     store,
-    clock: systemClock,
-    notifier,
-    logger,
+    realtime,
     limits,
-    timeoutMs: config.typingTimeoutMs,
-  });
-  const presence = new PresenceService({
-    presence: realtime.presence,
-    store,
-    users,
-    typing,
-    notifier,
-    clock: systemClock,
+    metrics,
     logger,
-    scope: config.presenceScope,
-    onlineUsersEmail: config.onlineUsersEmail,
+    secret,
+    identity: options.identity,
+    hooks: options.hooks,
   });
-  const services: Services = {
-    users,
-    conversations,
-    typing,
-    presence,
-    auth: new AuthService({
-      store,
-      users,
-      tokens: JoseTokenIssuer.fromConfig(config, secret),
-      passwords: new BoundedPasswordHasher(new Argon2PasswordHasher(), config.maxPendingPasswordHashes),
-      clock: systemClock,
-      limits,
-      registrationRoles: config.registrationRoles,
-      ...(options.identity ? { identity: options.identity } : {}),
-    }),
-    messaging: new MessagingService({
-      store,
-      users,
-      conversations,
-      notifier,
-      clock: systemClock,
-      logger,
-      limits,
-      observer: {
-        sendFinished: (seconds, outcome) => {
-          metrics.sendDuration.observe({ outcome }, seconds);
-          if (outcome === 'stored') metrics.messagesSent.inc();
-        },
-      },
-      options: { maxContentLength: config.maxMessageLength, defaultPageSize: 50 },
-    }),
-  };
+  const { typing, presence } = services;
   const sockets = attachSocketHandlers(io, services, logger, {
     maxSocketsPerUser: config.maxSocketsPerUser,
     metrics,
     maxInflight: config.socketMaxInflight,
     guard: { connections, limits },
+    onlineUsersEmail: config.onlineUsersEmail,
   });
+  // After the transport: `afterStore` sees a message once its conversation's sockets were told.
+  subscribeHooks(services.events, options.hooks);
   const recheck = startSessionRecheck(io, services.auth, logger, config.sessionRecheckMs);
   typing.start();
   if (realtime.redis) presence.start(Math.max(250, Math.floor(config.presenceTtlMs / 3)));
@@ -249,6 +197,7 @@ async function parleyPlugin(fastify: FastifyInstance, options: ParleyPluginOptio
     fastify,
     io,
     services,
+    events: services.events,
     listen: () => {
       if (!standalone) throw new Error('In library mode the host application listens, not Parley');
       return fastify.listen({ port: config.port, host: config.host });
@@ -278,15 +227,18 @@ export const parley = Object.assign(parleyPlugin, {
  * @example const app = await createApp(loadConfig(process.env)); const url = await app.listen();
  */
 export async function createApp(config: Readonly<Config>, options: ParleyOptions = {}): Promise<Parley> {
-  const identity = options.identity ? { identity: options.identity } : {};
+  const host = {
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  };
   if (options.fastify) {
-    await options.fastify.register(parley, { config, ...identity });
+    await options.fastify.register(parley, { config, ...host });
     return options.fastify.parley;
   }
   const fastify = options.server
     ? fastifyOnServer(options.server, fastifyOptions(config))
     : Fastify({ ...fastifyOptions(config), ...serverTimeouts(config) });
-  await fastify.register(parley, { config, ...identity, standalone: !options.server });
+  await fastify.register(parley, { config, ...host, standalone: !options.server });
   // A shared server may already be listening: Parley's routes must be ready before any request comes.
   if (options.server) await fastify.ready();
   return fastify.parley;

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApp, type Parley, type ParleyPluginOptions } from './app.js';
 import { loadConfig } from './config.js';
 
-/** Parley's settings (`env` or `config`) and, optionally, the host's `identity`. */
+/** Parley's settings (`env` or `config`) and, optionally, the host's `identity` and `hooks`. */
 export type AttachOptions = Omit<ParleyPluginOptions, 'standalone'>;
 
 const isFastify = (target: HttpServer | FastifyInstance): target is FastifyInstance =>
@@ -42,9 +42,9 @@ export async function attachParley(
   options: AttachOptions = {},
 ): Promise<Parley> {
   const config = options.config ?? loadConfig(options.env ?? {});
-  const identity = options.identity ? { identity: options.identity } : {};
-  return createApp(
-    config,
-    isFastify(target) ? { fastify: target, ...identity } : { server: target, ...identity },
-  );
+  const host = {
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  };
+  return createApp(config, isFastify(target) ? { fastify: target, ...host } : { server: target, ...host });
 }

@@ -1,9 +1,42 @@
 import type { Server as HttpServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import type { User } from './domain/types.js';
+import type { EventSource, MessageStored } from './services/event-bus.js';
 import type { ExternalIdentity } from './services/ports.js';
+import type { SendDraft, SendVerdict } from './services/send-policy.js';
 import type { Services } from './services/services.js';
 import type { ParleyServer } from './transport/socket/socket-types.js';
+
+/** A socket of a user: what `onConnect` and `onDisconnect` are told. */
+export interface SocketInfo {
+  user: User;
+  /** The Socket.IO socket id (`parley.io.sockets.sockets.get(socketId)` on the process holding it). */
+  socketId: string;
+}
+
+/**
+ * The host's say in what Parley does, called from the core's event bus (so for REST and Socket.IO
+ * alike). Every hook may be async. Only `beforeSend` can change anything; what the others throw or
+ * reject with is logged and ignored.
+ */
+export interface ParleyHooks {
+  /**
+   * Each message about to be stored, after validation, permission checks and the retry check (a retry
+   * of a stored message is answered without it). Return `{ reject: 'why' }` to refuse it — nothing is
+   * stored and the sender gets that message (socket `error` event and ack `{success: false, message}`,
+   * REST `403 {message}`) — or `{ content: 'new text' }` to store that instead (trimmed, then refused
+   * like a client's content when empty or longer than `MAX_MESSAGE_LENGTH`), or nothing to let it
+   * through. A hook that throws or rejects fails the send with `Failed to send message` (logged).
+   */
+  beforeSend?(draft: SendDraft): SendVerdict | Promise<SendVerdict>;
+  /** Each new message, once stored and announced to its conversation's sockets (not a retry's answer). */
+  afterStore?(stored: MessageStored): unknown;
+  /** Every socket that connects (once per socket: a user with three tabs is three calls). */
+  onConnect?(socket: SocketInfo): unknown;
+  /** Every socket that disconnects, once, after its `onConnect`. */
+  onDisconnect?(socket: SocketInfo): unknown;
+}
 
 /** What the `parley` Fastify plugin takes: its settings, and who its users are. */
 export interface ParleyPluginOptions {
@@ -16,6 +49,8 @@ export interface ParleyPluginOptions {
    * (`/api/auth/register`, `/api/auth/login`) and JWTs are used.
    */
   identity?: ExternalIdentity;
+  /** The host's hooks on sends and connections (see `ParleyHooks`). */
+  hooks?: ParleyHooks;
   /**
    * The instance and its server are Parley's alone (what `createApp` builds): the routes go at the
    * instance's root, unknown routes get Parley's JSON 404, the demo page is served at `/`, `listen()`
@@ -40,6 +75,8 @@ export interface ParleyOptions {
   fastify?: FastifyInstance;
   /** The host's own token verification and user lookup, instead of Parley's accounts and JWTs. */
   identity?: ExternalIdentity;
+  /** The host's hooks on sends and connections (see `ParleyHooks`). */
+  hooks?: ParleyHooks;
 }
 
 export interface Parley {
@@ -47,6 +84,8 @@ export interface Parley {
   readonly fastify: FastifyInstance;
   readonly io: ParleyServer;
   readonly services: Services;
+  /** The core's event bus (`services.events`): `on('message.stored', handler)` and the other domain events. */
+  readonly events: EventSource;
   /**
    * Listens on `config.port`/`config.host` (port 0 picks a free port); resolves the base URL. Only for a
    * Parley with its own server: in library mode the host listens.

@@ -55,6 +55,9 @@ function errorDescription(codes: ErrorCode[]): string {
         return 'Invalid input: the message names the first problem, e.g. `receiverId is required` or `request body must be an object`';
       }
       if (code === 'RATE_LIMITED') return 'A rate limit was reached: `Too many …: try again in N s`';
+      if (code === 'SEND_REJECTED') {
+        return "Refused by the host application's `beforeSend` hook (library mode), with the host's message";
+      }
       return `\`${defaultMessages[code]}\``;
     })
     .join('; ');

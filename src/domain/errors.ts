@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CONVERSATION_NOT_FOUND'
   | 'ACCESS_DENIED'
   | 'SEND_FAILED'
+  | 'SEND_REJECTED'
   | 'DUPLICATE_MESSAGE'
   | 'UNAVAILABLE'
   | 'RATE_LIMITED'
@@ -39,6 +40,7 @@ export const defaultMessages: Record<ErrorCode, string> = {
   CONVERSATION_NOT_FOUND: 'Conversation not found',
   ACCESS_DENIED: 'Access denied',
   SEND_FAILED: 'Failed to send message',
+  SEND_REJECTED: 'Message rejected',
   DUPLICATE_MESSAGE: 'Message already sent',
   UNAVAILABLE: 'Service unavailable',
   RATE_LIMITED: 'Too many requests',

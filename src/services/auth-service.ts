@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import type { User } from '../domain/types.js';
-import type { LoginInput, RegisterInput } from '../protocol/inputs.js';
 import type { Store } from '../store/store.js';
 import { createHash } from 'node:crypto';
 import type {
@@ -14,6 +13,23 @@ import type {
 } from './ports.js';
 import { revokedUsers } from './session-check.js';
 import type { UserService } from './user-service.js';
+
+/** A public registration; the fields already validated and normalised (email lower-cased). */
+export interface Registration {
+  name: string;
+  username: string;
+  email: string;
+  password: string;
+  /** Kept only when the deployment lets users choose it (`registrationRoles`). */
+  role?: string | undefined;
+}
+
+/** A login: by email or by username (at least one), with the password. */
+export interface Credentials {
+  email?: string | undefined;
+  username?: string | undefined;
+  password: string;
+}
 
 export interface AuthResult {
   token: string;
@@ -52,7 +68,7 @@ export class AuthService {
    * `RATE_LIMITED`). Taken usernames and emails are answered before the password is hashed; the unique
    * indexes still decide between concurrent registrations.
    */
-  async register(input: RegisterInput, client: { ip?: string } = {}): Promise<AuthResult> {
+  async register(input: Registration, client: { ip?: string } = {}): Promise<AuthResult> {
     const { store, users, tokens, passwords, clock } = this.deps;
     await this.consumeAll([
       ['registerIp', client.ip ?? 'unknown'],
@@ -79,7 +95,7 @@ export class AuthService {
    * password) until the window ends. A success gives its points back and clears the account's count for
    * that IP, so only failures add up.
    */
-  async login(input: LoginInput, client: { ip?: string } = {}): Promise<AuthResult> {
+  async login(input: Credentials, client: { ip?: string } = {}): Promise<AuthResult> {
     const { store, tokens, passwords, limits } = this.deps;
     const ip = client.ip ?? 'unknown';
     const found = await store.findCredentials({ email: input.email, username: input.username });

@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../domain/errors.js';
 import type { ConversationView, InboxPosition, Message, ReadState, User } from '../domain/types.js';
-import { toConversationRead } from '../protocol/wire.js';
 import type { ConversationInfo, Store } from '../store/store.js';
-import type { Clock, Notifier, RateLimiter } from './ports.js';
+import type { EventBus } from './event-bus.js';
+import type { Clock, RateLimiter } from './ports.js';
 import type { UserService } from './user-service.js';
 
 export const INBOX_PAGE_SIZE = 20;
@@ -31,7 +31,7 @@ export class ConversationService {
     private readonly deps: {
       store: Store;
       users: UserService;
-      notifier: Notifier;
+      events: EventBus;
       clock: Clock;
       limits: RateLimiter;
     },
@@ -69,26 +69,18 @@ export class ConversationService {
   }
 
   /**
-   * Moves the reader's cursor (default: to the newest message). `conversation_read` goes to every socket
-   * of the reader (with their unread count), and to the other members when the cursor moved.
+   * Moves the reader's cursor (default: to the newest message) and publishes `conversation.read`: the
+   * reader is told on every call (with their unread count), the other members when the cursor moved.
    */
   async markRead(user: User, conversationId: string, messageId?: string): Promise<ReadState> {
-    const { store, notifier, clock, limits } = this.deps;
+    const { store, events, clock, limits } = this.deps;
     await limits.consume('read', user.id);
     const result = await store.markConversationRead(conversationId, user.id, messageId, clock.now());
     if (!result) throw new AppError('CONVERSATION_NOT_FOUND');
     const { state, moved } = result;
-    const payload = toConversationRead(state);
-    notifier.toUser(user.id, 'conversation_read', {
-      ...payload,
-      unreadCount: state.unreadCount,
-      success: true,
-    });
-    if (moved) {
-      const info = await this.info(conversationId);
-      const others = info?.memberIds.filter((id) => id !== user.id) ?? [];
-      if (others.length > 0) notifier.toUsers(others, 'conversation_read', payload);
-    }
+    const info = moved ? await this.info(conversationId) : undefined;
+    const otherMemberIds = info?.memberIds.filter((id) => id !== user.id) ?? [];
+    events.emit('conversation.read', { state, moved, otherMemberIds });
     return state;
   }
 

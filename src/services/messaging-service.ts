@@ -1,18 +1,21 @@
 import { AppError } from '../domain/errors.js';
 import type { Message, User } from '../domain/types.js';
-import type { HistoryInput, SendMessageInput, SyncInput } from '../protocol/inputs.js';
-import type {
-  MessageHistoryPayload,
-  MessageSentPayload,
-  MissedMessagesPayload,
-  UnreadCountPayload,
-  WireMessage,
-} from '../protocol/outputs.js';
-import { preview, toWireMessage } from '../protocol/wire.js';
 import type { Store } from '../store/store.js';
-import type { Clock, Logger, Notifier, RateLimiter, SendObserver } from './ports.js';
+import type { EventBus } from './event-bus.js';
+import type { Clock, Logger, RateLimiter, SendObserver } from './ports.js';
 import type { ConversationService } from './conversation-service.js';
+import { applyBeforeSend, checkContentLength, type BeforeSend } from './send-policy.js';
 import type { UserService } from './user-service.js';
+import {
+  named,
+  namedAll,
+  type HistoryPage,
+  type HistoryQuery,
+  type NamedMessage,
+  type SendInput,
+  type SyncPage,
+  type SyncQuery,
+} from './message-types.js';
 
 export interface MessagingOptions {
   /** Longest accepted content, in characters (code points), after trimming. */
@@ -20,37 +23,48 @@ export interface MessagingOptions {
   defaultPageSize: number;
 }
 
+/** Where a send goes: the conversation (unless a direct one resolved by the store), its other members. */
+interface Target {
+  conversationId?: string;
+  receiver: User | null;
+  others: string[];
+  title: string | null;
+}
+
 /**
- * Sending, reading and paging direct messages. Every permission rule about messages lives here, once,
- * for both transports. A message is stored before any event about it is emitted.
+ * Sending, reading and paging messages. Every permission rule about messages lives here, once, for both
+ * transports. A message is stored before any event about it is published (`message.stored`,
+ * `message.resent`, `message.read` on the event bus).
  */
 export class MessagingService {
   constructor(
     private readonly deps: {
       store: Store;
       users: UserService;
-      notifier: Notifier;
+      events: EventBus;
       clock: Clock;
       logger: Logger;
       limits: RateLimiter;
       conversations: ConversationService;
       observer?: SendObserver;
+      /** The host's say on each message before it is stored (library mode). */
+      beforeSend?: BeforeSend;
       options: MessagingOptions;
     },
   ) {}
 
   /**
    * Stores then announces a message. Any failure that is not the client's (storage or Redis unreachable,
-   * a bug) is logged and answered as `SEND_FAILED` (`Failed to send message`), on both transports.
+   * a failing `beforeSend`, a bug) is logged and answered as `SEND_FAILED` (`Failed to send message`).
    */
-  async send(sender: User, input: SendMessageInput): Promise<MessageSentPayload> {
+  async send(sender: User, input: SendInput): Promise<NamedMessage> {
     const started = performance.now();
     const finished = (outcome: 'stored' | 'duplicate' | 'refused' | 'failed') =>
       this.deps.observer?.sendFinished((performance.now() - started) / 1000, outcome);
     try {
       const sent = await this.storeAndAnnounce(sender, input);
       finished(sent.duplicate ? 'duplicate' : 'stored');
-      return sent.payload;
+      return sent.named;
     } catch (err) {
       finished(err instanceof AppError && err.code !== 'SEND_FAILED' ? 'refused' : 'failed');
       if (err instanceof AppError) throw err;
@@ -61,20 +75,20 @@ export class MessagingService {
 
   private async storeAndAnnounce(
     sender: User,
-    input: SendMessageInput,
-  ): Promise<{ payload: MessageSentPayload; duplicate: boolean }> {
-    const { store, users, notifier, clock, options, limits } = this.deps;
+    input: SendInput,
+  ): Promise<{ named: NamedMessage; duplicate: boolean }> {
+    const { store, users, events, clock, options, limits, logger, beforeSend } = this.deps;
     await limits.consume('send', sender.id);
-    const { content } = input;
-    if (content.length > options.maxContentLength && Array.from(content).length > options.maxContentLength) {
-      throw new AppError('VALIDATION', `content must be at most ${options.maxContentLength} characters`);
-    }
+    checkContentLength(input.content, options.maxContentLength);
     const target = await this.target(sender, input);
     const { clientMessageId } = input;
     if (clientMessageId) {
       const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
-      if (earlier) return { payload: await this.alreadySent(sender, earlier), duplicate: true };
+      if (earlier) return { named: await this.alreadySent(sender, earlier), duplicate: true };
     }
+    const content = beforeSend
+      ? await this.approved(beforeSend, sender, input.content, target)
+      : input.content;
 
     let stored: Message;
     try {
@@ -98,38 +112,27 @@ export class MessagingService {
       // A concurrent retry with the same client id won the insert: answer with its message.
       if (err instanceof AppError && err.code === 'DUPLICATE_MESSAGE' && clientMessageId) {
         const earlier = await store.findByClientMessageId(sender.id, clientMessageId);
-        if (earlier) return { payload: await this.alreadySent(sender, earlier), duplicate: true };
+        if (earlier) return { named: await this.alreadySent(sender, earlier), duplicate: true };
       }
-      this.deps.logger.error({ err, senderId: sender.id }, 'storing a message failed');
+      logger.error({ err, senderId: sender.id }, 'storing a message failed');
       throw new AppError('SEND_FAILED', undefined, { cause: err });
     }
 
-    const message = toWireMessage(stored, {
-      senderName: sender.name,
-      receiverName: target.receiver?.name ?? null,
+    events.emit('message.stored', {
+      message: stored,
+      sender,
+      receiver: target.receiver,
+      recipientIds: target.others,
+      conversationTitle: target.title,
     });
-    const sent: MessageSentPayload = { success: true, message };
-    notifier.toUser(sender.id, 'message_sent', sent);
-    notifier.toUsers(target.others, 'receive_message', message);
-    notifier.toUsers(target.others, 'message_notification', {
-      type: 'new_message',
-      from: { _id: sender.id, name: sender.name },
-      message: preview(content),
-      timestamp: message.sentAt,
-      conversationId: stored.conversationId,
-      ...(target.title === null ? {} : { conversationTitle: target.title }),
-    });
-    return { payload: sent, duplicate: false };
+    return { named: named(stored, sender, target.receiver), duplicate: false };
   }
 
   /**
    * Where a send goes: a user's direct conversation (resolved by the store, created on first use) or a
    * conversation the sender is a member of.
    */
-  private async target(
-    sender: User,
-    input: SendMessageInput,
-  ): Promise<{ conversationId?: string; receiver: User | null; others: string[]; title: string | null }> {
+  private async target(sender: User, input: SendInput): Promise<Target> {
     const { users, conversations } = this.deps;
     if (input.conversationId !== undefined) {
       const info = await conversations.forMember(sender, input.conversationId);
@@ -144,20 +147,40 @@ export class MessagingService {
     return { receiver, others: [receiver.id], title: null };
   }
 
+  /** The content `beforeSend` lets through, told which conversation (when it exists yet). */
+  private async approved(
+    beforeSend: BeforeSend,
+    sender: User,
+    content: string,
+    target: Target,
+  ): Promise<string> {
+    const { store, options, logger } = this.deps;
+    const conversationId =
+      target.conversationId ??
+      (target.receiver ? await store.findDirect(sender.id, target.receiver.id) : undefined);
+    const draft = {
+      sender,
+      content,
+      ...(conversationId === undefined ? {} : { conversationId }),
+      receiver: target.receiver,
+      recipientIds: target.others,
+    };
+    return applyBeforeSend(beforeSend, draft, { maxLength: options.maxContentLength, logger });
+  }
+
   /**
-   * A retry of a send that is already stored: the sender's sockets get `message_sent` for the stored
-   * message again; the receiver, who was told the first time, is not told twice.
+   * A retry of a send that is already stored: `message.resent` (the sender's sockets get the stored
+   * message again); the receiver, who was told the first time, is not told twice.
    */
-  private async alreadySent(sender: User, earlier: Message): Promise<MessageSentPayload> {
+  private async alreadySent(sender: User, earlier: Message): Promise<NamedMessage> {
     const receiver = earlier.receiverId === null ? null : await this.deps.users.require(earlier.receiverId);
-    const sent: MessageSentPayload = { success: true, message: this.wire(earlier, sender, receiver) };
-    this.deps.notifier.toUser(sender.id, 'message_sent', sent);
-    return sent;
+    this.deps.events.emit('message.resent', { message: earlier, sender, receiver });
+    return named(earlier, sender, receiver);
   }
 
   /** Only the receiver may mark a message read; the first `readAt` is kept. */
-  async markRead(reader: User, messageId: string): Promise<MessageSentPayload> {
-    const { store, users, notifier, clock, limits } = this.deps;
+  async markRead(reader: User, messageId: string): Promise<NamedMessage> {
+    const { store, users, events, clock, limits } = this.deps;
     await limits.consume('read', reader.id);
     const found = await store.findMessage(messageId);
     if (!found) throw new AppError('MESSAGE_NOT_FOUND');
@@ -166,26 +189,21 @@ export class MessagingService {
     if (!updated?.readAt) throw new AppError('MESSAGE_NOT_FOUND');
 
     const sender = await users.require(updated.senderId);
-    const message = this.wire(updated, sender, reader);
-    notifier.toUser(sender.id, 'message_read', {
-      messageId: message._id,
-      readBy: { _id: reader.id, name: reader.name },
-      readAt: updated.readAt.toISOString(),
-    });
-    const confirmed: MessageSentPayload = { success: true, message };
-    notifier.toUser(reader.id, 'message_read_confirmed', confirmed);
-    return confirmed;
+    const message = { ...updated, readAt: updated.readAt };
+    events.emit('message.read', { message, sender, reader });
+    return named(message, sender, reader);
   }
 
   /**
    * A page of history, oldest first: of the direct conversation with `otherUserId` or of
    * `conversationId`; by `page` (1 = the newest `limit`) or by message id (`before` / `after`).
    */
-  async history(user: User, input: HistoryInput): Promise<MessageHistoryPayload> {
+  async history(user: User, input: HistoryQuery): Promise<HistoryPage> {
     const { store, users, options, limits, conversations } = this.deps;
     const limit = input.limit ?? options.defaultPageSize;
     const cursor = input.before !== undefined || input.after !== undefined;
     const paging = { before: input.before, after: input.after, limit };
+    const pageMode = cursor ? {} : { page: input.page ?? 1 };
     if (input.conversationId !== undefined) {
       const found = cursor
         ? await conversations.messages(user, { conversationId: input.conversationId, ...paging })
@@ -195,11 +213,12 @@ export class MessagingService {
         conversation.type === 'direct' ? conversation.members.find((m) => m.userId !== user.id) : undefined;
       const names = new Map(conversation.members.map((m) => [m.userId, m.name]));
       return {
-        messages: await this.wireAll(messages, names),
+        messages: await namedAll(this.deps.users, messages, names),
         conversationId: conversation.id,
-        ...(other ? { otherUser: { _id: other.userId, name: other.name } } : {}),
+        ...(other ? { otherUser: { id: other.userId, name: other.name } } : {}),
         hasMore,
-        pagination: { ...(cursor ? {} : { page: input.page ?? 1 }), limit, hasMore },
+        ...pageMode,
+        limit,
       };
     }
     await limits.consume('query', user.id);
@@ -213,11 +232,12 @@ export class MessagingService {
     if (conversationId !== undefined && cursor) page = await conversations.page(conversationId, paging);
     else if (conversationId !== undefined) page = await this.pageOf(conversationId, input.page ?? 1, limit);
     return {
-      messages: await this.wireAll(page.messages, names),
+      messages: await namedAll(this.deps.users, page.messages, names),
       ...(conversationId === undefined ? {} : { conversationId }),
-      otherUser: { _id: other.id, name: other.name },
+      otherUser: { id: other.id, name: other.name },
       hasMore: page.hasMore,
-      pagination: { ...(cursor ? {} : { page: input.page ?? 1 }), limit, hasMore: page.hasMore },
+      ...pageMode,
+      limit,
     };
   }
 
@@ -241,45 +261,22 @@ export class MessagingService {
    * with ids above `lastMessageId`, oldest first. Ids become visible in increasing order, so syncing from
    * the highest id received (live, from history or from sync) leaves no gap.
    */
-  async sync(user: User, input: SyncInput): Promise<MissedMessagesPayload> {
+  async sync(user: User, input: SyncQuery): Promise<SyncPage> {
     const { store, options, limits } = this.deps;
     await limits.consume('query', user.id);
     const limit = input.limit ?? options.defaultPageSize;
     const rows = await store.messagesSince(user.id, input.lastMessageId, limit + 1);
     const page = rows.slice(0, limit);
-    const messages = await this.wireAll(page, new Map([[user.id, user.name]]));
     return {
-      messages,
+      messages: await namedAll(this.deps.users, page, new Map([[user.id, user.name]])),
       hasMore: rows.length > limit,
       lastMessageId: page.at(-1)?.id ?? input.lastMessageId,
     };
   }
 
-  async unreadCount(user: User): Promise<UnreadCountPayload> {
+  /** How many messages others sent the user that they have not read, across all conversations. */
+  async unreadCount(user: User): Promise<number> {
     await this.deps.limits.consume('query', user.id);
-    return { count: await this.deps.store.countUnread(user.id) };
-  }
-
-  private wire(message: Message, sender: User, receiver: User | null): WireMessage {
-    return toWireMessage(message, { senderName: sender.name, receiverName: receiver?.name ?? null });
-  }
-
-  /** Messages on the wire, with names from `names` or else the user cache. */
-  private async wireAll(messages: Message[], names: Map<string, string>): Promise<WireMessage[]> {
-    const nameOf = async (id: string) => {
-      let name = names.get(id);
-      if (name === undefined) {
-        name = (await this.deps.users.get(id))?.name ?? '';
-        names.set(id, name);
-      }
-      return name;
-    };
-    const wired: WireMessage[] = [];
-    for (const m of messages) {
-      const senderName = await nameOf(m.senderId);
-      const receiverName = m.receiverId === null ? null : await nameOf(m.receiverId);
-      wired.push(toWireMessage(m, { senderName, receiverName }));
-    }
-    return wired;
+    return this.deps.store.countUnread(user.id);
   }
 }

@@ -1,18 +1,3 @@
-import type { ServerEventName, ServerPayload } from '../protocol/events.js';
-
-/**
- * Delivers server events to users wherever their sockets are. Emits are fire-and-forget: they return
- * once handed to the transport (and, when scaled out, to the adapter that carries them to other processes).
- */
-export interface Notifier {
-  /** Every socket of `userId` (all tabs, all processes). */
-  toUser<E extends ServerEventName>(userId: string, event: E, payload: ServerPayload<E>): void;
-  /** Every socket of each of `userIds`; one emit however many users. */
-  toUsers<E extends ServerEventName>(userIds: readonly string[], event: E, payload: ServerPayload<E>): void;
-  /** Every connected socket except those of `exceptUserId`. */
-  broadcast<E extends ServerEventName>(event: E, payload: ServerPayload<E>, exceptUserId?: string): void;
-}
-
 /** Issues and verifies access tokens. */
 export interface TokenIssuer {
   issue(userId: string): Promise<string>;

@@ -1,10 +1,8 @@
 import type { User } from '../domain/types.js';
 import type { Presence } from '../presence/presence.js';
-import type { ServerPayload } from '../protocol/events.js';
-import type { OnlineUser } from '../protocol/outputs.js';
-import { toOnlineUser } from '../protocol/wire.js';
 import type { Store } from '../store/store.js';
-import type { Clock, Logger, Notifier } from './ports.js';
+import type { EventBus } from './event-bus.js';
+import type { Clock, Logger } from './ports.js';
 import type { TypingService } from './typing-service.js';
 import type { UserService } from './user-service.js';
 
@@ -16,7 +14,8 @@ export type PresenceScope = 'all' | 'contacts';
 
 /**
  * Online status. A user comes online with their first connection and goes offline with their last, on
- * any process; `user_online` / `user_offline` are broadcast on those transitions only, never per tab.
+ * any process; `presence.changed` is published on those transitions only, never per tab (every connection
+ * publishes `connection.opened` / `connection.closed`).
  * Users of a process that died are found by `sweep` once their presence entries expire.
  */
 export class PresenceService {
@@ -28,12 +27,10 @@ export class PresenceService {
       store: Store;
       users: UserService;
       typing: TypingService;
-      notifier: Notifier;
+      events: EventBus;
       clock: Clock;
       logger: Logger;
       scope: PresenceScope;
-      /** Whether `online_users` entries carry `email` (the seed's shape; default true). */
-      onlineUsersEmail?: boolean;
     },
   ) {}
 
@@ -45,25 +42,30 @@ export class PresenceService {
     this.timer.unref();
   }
 
-  /** Records a new connection and returns the other users online (in scope), for `online_users`. */
-  async connected(user: User, connectionId: string): Promise<OnlineUser[]> {
-    const { presence, store, users, clock, logger, scope } = this.deps;
+  /**
+   * Records a new connection and returns the other users online (in scope): whom the new connection is
+   * told about.
+   */
+  async connected(user: User, connectionId: string): Promise<User[]> {
+    const { presence, store, users, clock, logger, scope, events } = this.deps;
+    events.emit('connection.opened', { user, connectionId });
     const cameOnline = await presence.connect(user.id, connectionId);
     const contacts = scope === 'contacts' ? await store.contactsOf(user.id) : undefined;
     if (cameOnline) {
+      const at = clock.now();
       await users
-        .setLastSeen(user.id, clock.now())
+        .setLastSeen(user.id, at)
         .catch((err: unknown) => logger.warn({ err, userId: user.id }, 'could not store lastSeen'));
-      this.tell(user, contacts, 'user_online', { userId: user.id, name: user.name, username: user.username });
+      events.emit('presence.changed', { user, online: true, at, audience: contacts ?? 'everyone' });
     }
     const ids = contacts
       ? await presence.onlineAmong(contacts)
       : (await presence.onlineUserIds()).filter((id) => id !== user.id);
-    const withEmail = this.deps.onlineUsersEmail ?? true;
-    return (await store.findUsersByIds(ids)).map((u) => toOnlineUser(u, withEmail));
+    return store.findUsersByIds(ids);
   }
 
   async disconnected(user: User, connectionId: string): Promise<void> {
+    this.deps.events.emit('connection.closed', { user, connectionId });
     if (await this.deps.presence.disconnect(user.id, connectionId)) await this.wentOffline(user);
   }
 
@@ -81,7 +83,7 @@ export class PresenceService {
   }
 
   private async wentOffline(user: User): Promise<void> {
-    const { users, typing, store, clock, logger, scope } = this.deps;
+    const { users, typing, store, clock, logger, scope, events } = this.deps;
     const lastSeen = clock.now();
     await typing
       .endAll(user)
@@ -90,17 +92,6 @@ export class PresenceService {
       .setLastSeen(user.id, lastSeen)
       .catch((err: unknown) => logger.warn({ err, userId: user.id }, 'could not store lastSeen'));
     const contacts = scope === 'contacts' ? await store.contactsOf(user.id) : undefined;
-    this.tell(user, contacts, 'user_offline', { userId: user.id, lastSeen: lastSeen.toISOString() });
-  }
-
-  /** Everyone else, or only `contacts` when presence is scoped to them. */
-  private tell<E extends 'user_online' | 'user_offline'>(
-    user: User,
-    contacts: string[] | undefined,
-    event: E,
-    payload: ServerPayload<E>,
-  ): void {
-    if (contacts) this.deps.notifier.toUsers(contacts, event, payload);
-    else this.deps.notifier.broadcast(event, payload, user.id);
+    events.emit('presence.changed', { user, online: false, at: lastSeen, audience: contacts ?? 'everyone' });
   }
 }

@@ -3,7 +3,8 @@ import type { User } from '../domain/types.js';
 import type { TypingState } from '../presence/typing-state.js';
 import type { Store } from '../store/store.js';
 import type { ConversationService } from './conversation-service.js';
-import type { Clock, Logger, Notifier, RateLimiter } from './ports.js';
+import type { EventBus } from './event-bus.js';
+import type { Clock, Logger, RateLimiter } from './ports.js';
 import type { UserService } from './user-service.js';
 
 /** Where someone types: a user (their direct conversation) or a conversation. */
@@ -13,8 +14,8 @@ export interface TypingTarget {
 }
 
 /**
- * Typing indicators, per conversation. `start` tells every socket of the conversation's other members
- * that the typist is typing and (re)arms the state's expiry; the state ends with `stop`, after
+ * Typing indicators, per conversation, published as `typing.changed`. `start` tells the conversation's
+ * other members that the typist is typing and (re)arms the state's expiry; the state ends with `stop`, after
  * `timeoutMs` without a new `start` (found by a sweep every quarter of the timeout), or when the typist
  * goes offline — each ending tells them `isTyping: false`.
  */
@@ -28,7 +29,7 @@ export class TypingService {
       conversations: ConversationService;
       store: Store;
       clock: Clock;
-      notifier: Notifier;
+      events: EventBus;
       logger: Logger;
       limits: RateLimiter;
       timeoutMs: number;
@@ -85,14 +86,9 @@ export class TypingService {
     this.emit(typist, conversationId, others, false);
   }
 
-  private emit(typist: User, conversationId: string, others: string[], isTyping: boolean): void {
-    if (others.length === 0) return;
-    this.deps.notifier.toUsers(others, 'typing_indicator', {
-      userId: typist.id,
-      userName: typist.name,
-      isTyping,
-      conversationId,
-    });
+  private emit(typist: User, conversationId: string, recipientIds: string[], isTyping: boolean): void {
+    if (recipientIds.length === 0) return;
+    this.deps.events.emit('typing.changed', { typist, conversationId, recipientIds, isTyping });
   }
 
   /**

@@ -1,9 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { AppError, type ErrorCode } from '../domain/errors.js';
 import type { User } from '../domain/types.js';
-import type { UsersQuery } from '../protocol/inputs.js';
-import type { WireUser } from '../protocol/outputs.js';
-import { toWireUser } from '../protocol/wire.js';
 import type { Store } from '../store/store.js';
 import type { RateLimiter } from './ports.js';
 
@@ -12,6 +9,13 @@ import type { RateLimiter } from './ports.js';
  * pages are refused; a longer list is narrowed with `q` instead.
  */
 export const MAX_SEARCH_DEPTH = 1000;
+
+/** A directory search: `q` filters by name or username; `page` 1 and `limit` 20 by default. */
+export interface UserSearch {
+  q?: string | undefined;
+  page?: number | undefined;
+  limit?: number | undefined;
+}
 
 /**
  * Reads users, with a cache of profiles: names, usernames and roles never change once registered, so
@@ -110,9 +114,9 @@ export class UserService {
   /** The directory: everyone but the viewer, filtered by `q`, ordered by name. */
   async search(
     viewer: User,
-    query: UsersQuery,
+    query: UserSearch,
   ): Promise<{
-    users: WireUser[];
+    users: User[];
     pagination: { page: number; limit: number; total: number; hasMore: boolean };
   }> {
     const page = query.page ?? 1;
@@ -132,7 +136,7 @@ export class UserService {
       limit,
     });
     return {
-      users: users.map(toWireUser),
+      users,
       // `hasMore`: a next page exists that may be asked for (not past the depth cap).
       pagination: {
         page,

@@ -20,6 +20,7 @@ import {
 import { parseInput } from '../../protocol/validate.js';
 import type { Services } from '../../services/services.js';
 import { toConversationPayload, toConversationsPayload, toMarkReadPayload } from '../conversation-mappers.js';
+import { toHistoryPayload } from '../message-mappers.js';
 import { userOf } from './http-auth.js';
 
 const conversationParam = idParam('id');
@@ -119,7 +120,9 @@ export function conversationRoutes(
     async (request) => {
       const { id } = parseInput(conversationParam, request.params, 'path');
       const query = parseInput(conversationMessagesQuery, request.query, 'query string');
-      return messaging.history(userOf(request), { conversationId: String(id), ...query });
+      return toHistoryPayload(
+        await messaging.history(userOf(request), { conversationId: String(id), ...query }),
+      );
     },
   );
 

@@ -14,6 +14,12 @@ import {
 } from '../../protocol/outputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Services } from '../../services/services.js';
+import {
+  toHistoryPayload,
+  toMessageSentPayload,
+  toMissedMessagesPayload,
+  toUnreadCountPayload,
+} from '../message-mappers.js';
 import { userOf } from './http-auth.js';
 
 const otherUserParam = idParam('otherUserId');
@@ -37,7 +43,7 @@ export function messageRoutes(
       }),
       preHandler: requireUser,
     },
-    async (request) => messaging.unreadCount(userOf(request)),
+    async (request) => toUnreadCountPayload(await messaging.unreadCount(userOf(request))),
   );
 
   app.get<{ Reply: MissedMessagesPayload }>(
@@ -55,7 +61,10 @@ export function messageRoutes(
       }),
       preHandler: requireUser,
     },
-    async (request) => messaging.sync(userOf(request), parseInput(syncInput, request.query, 'query string')),
+    async (request) =>
+      toMissedMessagesPayload(
+        await messaging.sync(userOf(request), parseInput(syncInput, request.query, 'query string')),
+      ),
   );
 
   app.get<{ Reply: MessageHistoryPayload }>(
@@ -77,7 +86,9 @@ export function messageRoutes(
     async (request) => {
       const { otherUserId } = parseInput(otherUserParam, request.params, 'path');
       const page = parseInput(historyQuery, request.query, 'query string');
-      return messaging.history(userOf(request), { otherUserId: String(otherUserId), ...page });
+      return toHistoryPayload(
+        await messaging.history(userOf(request), { otherUserId: String(otherUserId), ...page }),
+      );
     },
   );
 
@@ -92,13 +103,13 @@ export function messageRoutes(
         auth: true,
         body: sendMessageInput,
         answers: { 201: { description: 'The stored message', schema: messageSentPayload } },
-        errors: ['RECEIVER_NOT_FOUND', 'RATE_LIMITED', 'SEND_FAILED', 'INTERNAL'],
+        errors: ['RECEIVER_NOT_FOUND', 'SEND_REJECTED', 'RATE_LIMITED', 'SEND_FAILED', 'INTERNAL'],
       }),
       preHandler: requireUser,
     },
     async (request, reply) => {
       const input = parseInput(sendMessageInput, request.body, 'request body');
-      return reply.code(201).send(await messaging.send(userOf(request), input));
+      return reply.code(201).send(toMessageSentPayload(await messaging.send(userOf(request), input)));
     },
   );
 
@@ -119,7 +130,7 @@ export function messageRoutes(
     },
     async (request) => {
       const { id } = parseInput(messageIdParam, request.params, 'path');
-      return messaging.markRead(userOf(request), String(id));
+      return toMessageSentPayload(await messaging.markRead(userOf(request), String(id)));
     },
   );
 }

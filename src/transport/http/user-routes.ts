@@ -31,7 +31,8 @@ export function userRoutes(
     },
     async (request) => {
       const query = parseInput(usersQuery, request.query, 'query string');
-      return users.search(userOf(request), query);
+      const { users: found, pagination } = await users.search(userOf(request), query);
+      return { users: found.map(toWireUser), pagination };
     },
   );
 

@@ -1,6 +1,11 @@
 import type { ErrorCode } from '../../domain/errors.js';
 import type { User } from '../../domain/types.js';
-import type { ClientEventName, ServerEventName } from '../../protocol/events.js';
+import type {
+  ClientEventName,
+  ClientToServerEvents,
+  ServerEventName,
+  ServerPayload,
+} from '../../protocol/events.js';
 import {
   conversationIdInput,
   conversationsInput,
@@ -12,38 +17,66 @@ import {
   syncInput,
   typingInput,
 } from '../../protocol/inputs.js';
+import type { AckErrorPayload } from '../../protocol/outputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import { toConversationPayload, toConversationsPayload, toMarkReadPayload } from '../conversation-mappers.js';
+import {
+  toHistoryPayload,
+  toMessageSentPayload,
+  toMissedMessagesPayload,
+  toUnreadCountPayload,
+} from '../message-mappers.js';
 import type { Logger } from '../../services/ports.js';
 import type { Services } from '../../services/services.js';
 import { toWireError } from '../error-map.js';
 import type { ParleySocket } from './socket-types.js';
 
-interface EventBinding {
-  /** Validates the payload (throwing synchronously when it is invalid) and calls one service method. */
-  run(user: User, payload: unknown): Promise<unknown>;
-  /** Emitted to this socket with the result. Events whose service notifies rooms itself have none. */
-  reply?: ServerEventName;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type AckOf<E extends ClientEventName> = Extract<
+  NonNullable<Parameters<ClientToServerEvents[E]>[number]>,
+  (...args: never[]) => void
+>;
+/** What the acknowledgement of client event `E` receives on success (from `ClientToServerEvents`). */
+export type AckPayloadOf<E extends ClientEventName> = Exclude<Parameters<AckOf<E>>[0], AckErrorPayload>;
+/** The server events whose payload type is exactly `T`: those a binding answering `T` may reply with. */
+export type ReplyEventFor<T> = {
+  [S in ServerEventName]: Same<ServerPayload<S>, T> extends true ? S : never;
+}[ServerEventName];
+
+/**
+ * How the server answers client event `E`. The compiler holds it to the event map: `run` must resolve
+ * what `E`'s acknowledgement receives, and `reply` must be a server event with exactly that payload.
+ */
+export interface EventBinding<E extends ClientEventName> {
+  /** Validates the payload (throwing synchronously when it is invalid), calls one service method, maps its result. */
+  run(user: User, payload: unknown): Promise<AckPayloadOf<E>>;
+  /** Emitted to this socket with the result. Events whose results reach rooms through the event bus have none. */
+  reply?: ReplyEventFor<AckPayloadOf<E>>;
   /** The generic message for unexpected failures. */
   fallback?: ErrorCode;
 }
 
+/** A binding for every client event: a missing one does not compile. */
+export type EventBindings = { [E in ClientEventName]: EventBinding<E> };
+
 const ok = { success: true } as const;
 
 /** Every client event: its validation, its one service call, and where the answer goes. */
-export function eventBindings({
-  messaging,
-  typing,
-  conversations,
-}: Services): Record<ClientEventName, EventBinding> {
+export function eventBindings({ messaging, typing, conversations }: Services): EventBindings {
   return {
+    // `message_sent` reaches every socket of the sender (this one too) through the event bus.
     send_message: {
-      run: (user, p) => messaging.send(user, parseInput(sendMessageInput, p, 'send_message payload')),
+      run: (user, p) =>
+        messaging
+          .send(user, parseInput(sendMessageInput, p, 'send_message payload'))
+          .then(toMessageSentPayload),
       fallback: 'SEND_FAILED',
     },
     mark_message_read: {
       run: (user, p) =>
-        messaging.markRead(user, parseInput(markMessageReadInput, p, 'mark_message_read payload').messageId),
+        messaging
+          .markRead(user, parseInput(markMessageReadInput, p, 'mark_message_read payload').messageId)
+          .then(toMessageSentPayload),
     },
     typing_start: {
       run: (user, p) => typing.begin(user, parseInput(typingInput, p, 'typing_start payload')).then(() => ok),
@@ -52,15 +85,19 @@ export function eventBindings({
       run: (user, p) => typing.end(user, parseInput(typingInput, p, 'typing_stop payload')).then(() => ok),
     },
     get_message_history: {
-      run: (user, p) => messaging.history(user, parseInput(historyInput, p, 'get_message_history payload')),
+      run: (user, p) =>
+        messaging
+          .history(user, parseInput(historyInput, p, 'get_message_history payload'))
+          .then(toHistoryPayload),
       reply: 'message_history',
     },
     sync: {
-      run: (user, p) => messaging.sync(user, parseInput(syncInput, p, 'sync payload')),
+      run: (user, p) =>
+        messaging.sync(user, parseInput(syncInput, p, 'sync payload')).then(toMissedMessagesPayload),
       reply: 'missed_messages',
     },
     get_unread_count: {
-      run: (user) => messaging.unreadCount(user),
+      run: (user) => messaging.unreadCount(user).then(toUnreadCountPayload),
       reply: 'unread_count',
     },
     get_conversations: {
@@ -84,7 +121,7 @@ export function eventBindings({
           .then(({ conversation }) => toConversationPayload(conversation)),
       reply: 'conversation',
     },
-    // `conversation_read` reaches every socket of the reader (this one too) from the service.
+    // `conversation_read` reaches every socket of the reader (this one too) through the event bus.
     mark_conversation_read: {
       run: (user, p) => {
         const input = parseInput(markConversationReadInput, p, 'mark_conversation_read payload');
@@ -92,6 +129,13 @@ export function eventBindings({
       },
     },
   };
+}
+
+/** Any binding, as the dispatcher runs it (the types above were checked where the bindings are made). */
+interface RunnableBinding {
+  run(user: User, payload: unknown): Promise<unknown>;
+  reply?: ServerEventName;
+  fallback?: ErrorCode;
 }
 
 type Ack = (response: unknown) => void;
@@ -107,7 +151,7 @@ type Ack = (response: unknown) => void;
  */
 export function bindEvents(
   socket: ParleySocket,
-  bindings: Record<ClientEventName, EventBinding>,
+  bindings: EventBindings,
   logger: Logger,
   track: (work: Promise<unknown>) => void,
   countError: (code: string) => void = () => {},
@@ -124,7 +168,10 @@ export function bindEvents(
     socket.disconnect(true);
   };
   // Starts the service call now (validation fails synchronously and never counts as running work).
-  const start = (binding: EventBinding, payload: unknown): { work: Promise<unknown>; counted: boolean } => {
+  const start = (
+    binding: RunnableBinding,
+    payload: unknown,
+  ): { work: Promise<unknown>; counted: boolean } => {
     try {
       return { work: binding.run(socket.data.user, payload), counted: true };
     } catch (err) {
@@ -134,7 +181,7 @@ export function bindEvents(
   // Never rejects: every outcome becomes a reply, an `error` event or a log line.
   const handle = async (
     event: string,
-    binding: EventBinding,
+    binding: RunnableBinding,
     work: Promise<unknown>,
     ack: Ack | undefined,
   ) => {
@@ -155,7 +202,7 @@ export function bindEvents(
       logger.error({ err, event }, 'replying to a socket event failed');
     }
   };
-  for (const [event, binding] of Object.entries(bindings)) {
+  for (const [event, binding] of Object.entries(bindings) as Array<[string, RunnableBinding]>) {
     socket.on(event as ClientEventName, (...args: unknown[]) => {
       // Packets decoded before the socket was cut off still arrive: they are dropped.
       if (socket.disconnected) return;

@@ -7,7 +7,9 @@ import { expireWithToken, socketAuth } from './socket-auth.js';
 import { AppError, defaultMessages } from '../../domain/errors.js';
 import type { RateLimiter } from '../../services/ports.js';
 import type { ConnectionGuard } from './connection-guard.js';
+import { toOnlineUsers } from '../message-mappers.js';
 import { bindEvents, eventBindings } from './socket-handlers.js';
+import { publishToSockets } from './socket-publisher.js';
 import { userRoom, type ParleyServer } from './socket-types.js';
 
 export interface SocketServerOptions {
@@ -40,7 +42,8 @@ export function createSocketServer(httpServer: HttpServer, options: SocketServer
 }
 
 /**
- * Wires authentication and every event to the services. Returns `drain`, which resolves once the
+ * Wires authentication and every client event to the services, and every domain event the services
+ * publish to the sockets it concerns (`socket-publisher.ts`). Returns `drain`, which resolves once the
  * handler work already started (stores, presence bookkeeping) has settled — for shutdown.
  */
 export function attachSocketHandlers(
@@ -54,6 +57,8 @@ export function attachSocketHandlers(
     maxInflight?: number;
     /** Counts sessions and failed handshakes per IP, with `limits`. */
     guard?: { connections: ConnectionGuard; limits: RateLimiter };
+    /** Whether `online_users` entries carry `email` (the seed's shape; default true). */
+    onlineUsersEmail?: boolean;
   },
 ) {
   const { metrics, guard } = options;
@@ -65,6 +70,7 @@ export function attachSocketHandlers(
     work.then(done, done);
   };
   const bindings = eventBindings(services);
+  publishToSockets(services.events, io);
 
   if (guard) io.use(guard.connections.beforeAuth);
   io.use(
@@ -110,7 +116,7 @@ export function attachSocketHandlers(
     });
     const joined = services.presence.connected(user, socket.id).then(
       (online) => {
-        socket.emit('online_users', online);
+        socket.emit('online_users', toOnlineUsers(online, options.onlineUsersEmail));
       },
       (err: unknown) => {
         // Presence is down (Redis unreachable): the socket still works; its list is empty until it reconnects.

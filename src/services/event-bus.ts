@@ -1,0 +1,103 @@
+import type { Message, ReadState, User } from '../domain/types.js';
+import type { Logger } from './ports.js';
+
+/** A new message, just stored (published after the commit, never before). */
+export interface MessageStored {
+  message: Message;
+  sender: User;
+  /** The other member of a direct conversation; null in a group. */
+  receiver: User | null;
+  /** The conversation's members other than the sender. */
+  recipientIds: string[];
+  /** A group's title; null for a direct conversation. */
+  conversationTitle: string | null;
+}
+
+/** A user came online (their first connection) or went offline (their last one closed, or their process died). */
+export interface PresenceChanged {
+  user: User;
+  online: boolean;
+  /** When it happened (going offline: the user's new `lastSeen`). */
+  at: Date;
+  /** Who is told: every other user, or only these (presence scoped to contacts). */
+  audience: 'everyone' | string[];
+}
+
+/** A connection (a socket) of a user opened or closed: every one of them, not only the first and last. */
+export interface ConnectionChanged {
+  user: User;
+  connectionId: string;
+}
+
+/**
+ * What the core announces, by name. Payloads are domain values; what reaches a client, and how, is each
+ * transport's business (the socket transport maps every event in `socket-publisher.ts`).
+ */
+export interface DomainEvents {
+  'message.stored': MessageStored;
+  /** A retried send (same `clientMessageId`) was answered with the message stored the first time. */
+  'message.resent': { message: Message; sender: User; receiver: User | null };
+  /** The receiver marked a message of a direct conversation read. */
+  'message.read': { message: Message & { readAt: Date }; sender: User; reader: User };
+  /**
+   * A member marked a conversation read. `moved`: their cursor went forward (else it stayed, and only the
+   * reader hears of it); `otherMemberIds`: the members to tell when it moved.
+   */
+  'conversation.read': { state: ReadState; moved: boolean; otherMemberIds: string[] };
+  'presence.changed': PresenceChanged;
+  /** A member started or stopped typing in a conversation (stopping includes timing out and going offline). */
+  'typing.changed': { typist: User; conversationId: string; recipientIds: string[]; isTyping: boolean };
+  'connection.opened': ConnectionChanged;
+  'connection.closed': ConnectionChanged;
+}
+
+export type DomainEventName = keyof DomainEvents;
+
+/** A subscriber; what it returns is ignored, except that a rejected promise is logged. */
+export type EventHandler<P> = (payload: P) => unknown;
+
+/** The subscribing half of the bus: what a transport or a host is given. */
+export interface EventSource<Events extends object = DomainEvents> {
+  /** Calls `handler` with every `name` event from now on, after the subscribers before it. Returns `off`. */
+  on<E extends keyof Events>(name: E, handler: EventHandler<Events[E]>): () => void;
+}
+
+/**
+ * A small in-process, typed event bus. Dispatch is synchronous, in subscription order, inside `emit`:
+ * when a service's call returns, every subscriber has seen its events. A subscriber that throws (or whose
+ * promise rejects) is logged; the publisher and the other subscribers carry on.
+ */
+export class EventBus<Events extends object = DomainEvents> implements EventSource<Events> {
+  private readonly handlers: { [E in keyof Events]?: Array<EventHandler<Events[E]>> } = {};
+
+  constructor(private readonly logger: Logger) {}
+
+  on<E extends keyof Events>(name: E, handler: EventHandler<Events[E]>): () => void {
+    const list = (this.handlers[name] ??= []);
+    list.push(handler);
+    return () => {
+      const at = list.indexOf(handler);
+      if (at >= 0) list.splice(at, 1);
+    };
+  }
+
+  emit<E extends keyof Events>(name: E, payload: Events[E]): void {
+    const list = this.handlers[name];
+    if (!list) return;
+    for (const handler of [...list]) {
+      try {
+        const result = handler(payload);
+        if (isThenable(result)) result.then(undefined, (err: unknown) => this.failed(name, err));
+      } catch (err) {
+        this.failed(name, err);
+      }
+    }
+  }
+
+  private failed(name: keyof Events, err: unknown): void {
+    this.logger.error({ err, event: String(name) }, 'an event subscriber failed');
+  }
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';

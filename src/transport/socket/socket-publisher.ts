@@ -1,0 +1,116 @@
+import type { User } from '../../domain/types.js';
+import type { ServerEventName, ServerPayload } from '../../protocol/events.js';
+import { preview, toConversationRead, toWireMessage } from '../../protocol/wire.js';
+import type { DomainEventName, DomainEvents, EventSource } from '../../services/event-bus.js';
+import { userRoom, type ParleyServer } from './socket-types.js';
+
+/**
+ * Emits to per-user rooms. The Socket.IO adapter (in memory, or Redis when scaled out) carries each emit
+ * to the sockets of that room on every process, so no socket lookup happens on the message path.
+ * Emits are fire-and-forget: they return once handed to the adapter.
+ */
+export class RoomEmitter {
+  constructor(private readonly io: ParleyServer) {}
+
+  /** Every socket of `userId` (all tabs, all processes). */
+  toUser<E extends ServerEventName>(userId: string, event: E, payload: ServerPayload<E>): void {
+    // The typed emit cannot follow a generic event name; the payload type is checked at the call site.
+    (this.io.to(userRoom(userId)).emit as (e: string, p: unknown) => void)(event, payload);
+  }
+
+  /** Every socket of each of `userIds`; one emit however many users. */
+  toUsers<E extends ServerEventName>(userIds: readonly string[], event: E, payload: ServerPayload<E>): void {
+    if (userIds.length === 0) return;
+    (this.io.to(userIds.map(userRoom)).emit as (e: string, p: unknown) => void)(event, payload);
+  }
+
+  /** Every connected socket except those of `exceptUserId`. */
+  broadcast<E extends ServerEventName>(event: E, payload: ServerPayload<E>, exceptUserId?: string): void {
+    const target = exceptUserId ? this.io.except(userRoom(exceptUserId)) : this.io;
+    (target.emit as (e: string, p: unknown) => void)(event, payload);
+  }
+}
+
+/**
+ * What each domain event puts on the socket wire: the spec's events, to the spec's rooms, in the spec's
+ * order. Every event of the bus has an entry — `null` where nothing goes out (the socket transport
+ * answers a connection itself) — so a new domain event does not compile until it is given one.
+ */
+export type SocketPublishers = { [E in DomainEventName]: ((event: DomainEvents[E]) => void) | null };
+
+const names = (sender: User, receiver: User | null) => ({
+  senderName: sender.name,
+  receiverName: receiver?.name ?? null,
+});
+
+export function socketPublishers(io: ParleyServer): SocketPublishers {
+  const rooms = new RoomEmitter(io);
+  return {
+    // The sender's sockets first, then every other member's: `receive_message`, `message_notification`.
+    'message.stored': ({ message, sender, receiver, recipientIds, conversationTitle }) => {
+      const wire = toWireMessage(message, names(sender, receiver));
+      rooms.toUser(sender.id, 'message_sent', { success: true, message: wire });
+      rooms.toUsers(recipientIds, 'receive_message', wire);
+      rooms.toUsers(recipientIds, 'message_notification', {
+        type: 'new_message',
+        from: { _id: sender.id, name: sender.name },
+        message: preview(message.content),
+        timestamp: wire.sentAt,
+        conversationId: message.conversationId,
+        ...(conversationTitle === null ? {} : { conversationTitle }),
+      });
+    },
+    // A retry: the sender's sockets get the stored message again; the others were told the first time.
+    'message.resent': ({ message, sender, receiver }) => {
+      const wire = toWireMessage(message, names(sender, receiver));
+      rooms.toUser(sender.id, 'message_sent', { success: true, message: wire });
+    },
+    'message.read': ({ message, sender, reader }) => {
+      const wire = toWireMessage(message, names(sender, reader));
+      rooms.toUser(sender.id, 'message_read', {
+        messageId: wire._id,
+        readBy: { _id: reader.id, name: reader.name },
+        readAt: message.readAt.toISOString(),
+      });
+      rooms.toUser(reader.id, 'message_read_confirmed', { success: true, message: wire });
+    },
+    // The reader's sockets on every call (with their unread count); the others' when the cursor moved.
+    'conversation.read': ({ state, moved, otherMemberIds }) => {
+      const payload = toConversationRead(state);
+      rooms.toUser(state.userId, 'conversation_read', {
+        ...payload,
+        unreadCount: state.unreadCount,
+        success: true,
+      });
+      if (moved) rooms.toUsers(otherMemberIds, 'conversation_read', payload);
+    },
+    'presence.changed': ({ user, online, at, audience }) => {
+      const tell = <E extends 'user_online' | 'user_offline'>(event: E, payload: ServerPayload<E>) => {
+        if (audience === 'everyone') rooms.broadcast(event, payload, user.id);
+        else rooms.toUsers(audience, event, payload);
+      };
+      if (online) tell('user_online', { userId: user.id, name: user.name, username: user.username });
+      else tell('user_offline', { userId: user.id, lastSeen: at.toISOString() });
+    },
+    'typing.changed': ({ typist, conversationId, recipientIds, isTyping }) => {
+      rooms.toUsers(recipientIds, 'typing_indicator', {
+        userId: typist.id,
+        userName: typist.name,
+        isTyping,
+        conversationId,
+      });
+    },
+    // `connection` and `online_users` go to the new socket from the connection handler.
+    'connection.opened': null,
+    'connection.closed': null,
+  };
+}
+
+/** Subscribes the socket transport to every domain event it puts on the wire. */
+export function publishToSockets(events: EventSource, io: ParleyServer): void {
+  const publishers = socketPublishers(io);
+  for (const name of Object.keys(publishers) as DomainEventName[]) {
+    const publish = publishers[name] as ((event: unknown) => void) | null;
+    if (publish) events.on(name, publish);
+  }
+}

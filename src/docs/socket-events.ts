@@ -74,9 +74,9 @@ export const serverEvents = {
     payload: Out.conversationPayload,
   },
   conversation_read: {
-    summary: "A member's read cursor moved",
+    summary: "A member's read cursor",
     description:
-      "To every socket of every member when a member moves their read cursor (`mark_conversation_read`, `POST /api/conversations/:id/read`): one event, however many messages it covers. The reader's own sockets get it on every call, with `success` and their `unreadCount` in the conversation.",
+      "To every socket of every member on every `mark_conversation_read` / `POST /api/conversations/:id/read`, with the reader's cursor as it now is (unchanged when it did not move): one event, however many messages it covers. The reader's own sockets get it with `success` and their `unreadCount` in the conversation.",
     payload: Out.conversationReadPayload,
   },
   message_notification: {

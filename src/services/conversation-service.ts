@@ -78,7 +78,7 @@ export class ConversationService {
     const result = await store.markConversationRead(conversationId, user.id, messageId, clock.now());
     if (!result) throw new AppError('CONVERSATION_NOT_FOUND');
     const { state, moved } = result;
-    const info = moved ? await this.info(conversationId) : undefined;
+    const info = await this.info(conversationId);
     const otherMemberIds = info?.memberIds.filter((id) => id !== user.id) ?? [];
     events.emit('conversation.read', { state, moved, otherMemberIds });
     return state;

@@ -40,8 +40,8 @@ export interface DomainEvents {
   /** The receiver marked a message of a direct conversation read. */
   'message.read': { message: Message & { readAt: Date }; sender: User; reader: User };
   /**
-   * A member marked a conversation read. `moved`: their cursor went forward (else it stayed, and only the
-   * reader hears of it); `otherMemberIds`: the members to tell when it moved.
+   * A member marked a conversation read. `moved`: their cursor went forward (else it stayed where it
+   * was); `otherMemberIds`: the conversation's other members.
    */
   'conversation.read': { state: ReadState; moved: boolean; otherMemberIds: string[] };
   'presence.changed': PresenceChanged;

@@ -74,15 +74,15 @@ export function socketPublishers(io: ParleyServer): SocketPublishers {
       });
       rooms.toUser(reader.id, 'message_read_confirmed', { success: true, message: wire });
     },
-    // The reader's sockets on every call (with their unread count); the others' when the cursor moved.
-    'conversation.read': ({ state, moved, otherMemberIds }) => {
+    // Every member's sockets on every call; the reader's with their unread count.
+    'conversation.read': ({ state, otherMemberIds }) => {
       const payload = toConversationRead(state);
       rooms.toUser(state.userId, 'conversation_read', {
         ...payload,
         unreadCount: state.unreadCount,
         success: true,
       });
-      if (moved) rooms.toUsers(otherMemberIds, 'conversation_read', payload);
+      rooms.toUsers(otherMemberIds, 'conversation_read', payload);
     },
     'presence.changed': ({ user, online, at, audience }) => {
       const tell = <E extends 'user_online' | 'user_offline'>(event: E, payload: ServerPayload<E>) => {

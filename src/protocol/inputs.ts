@@ -124,6 +124,12 @@ export const conversationsInput = z
   .nullish()
   .transform((v) => ({ limit: v?.limit, cursor: v?.cursor || undefined }));
 
+/** `GET /api/conversations/:id/members`: `cursor` is the previous answer's `nextCursor`. */
+export const membersQuery = z.object({
+  limit: limitField(100),
+  cursor: nullable(textField('cursor').trim().max(64, 'cursor is not valid')),
+});
+
 export const conversationIdInput = z.object({ conversationId: idField('conversationId') });
 
 export const openDirectInput = z.object({ userId: idField('userId') });

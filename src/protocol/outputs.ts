@@ -112,6 +112,10 @@ export const conversationsPayload = z.object({
   nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null at the end'),
 });
 export const conversationPayload = z.object({ conversation: wireConversation });
+export const membersPayload = z.object({
+  members: z.array(conversationMember).describe('in joining order'),
+  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null at the end'),
+});
 /** To every socket of every member when a member's read cursor moves. */
 export const conversationReadPayload = z.object({
   conversationId: z.string(),
@@ -151,6 +155,7 @@ export type ConversationMemberPayload = z.infer<typeof conversationMember>;
 export type WireConversation = z.infer<typeof wireConversation>;
 export type ConversationsPayload = z.infer<typeof conversationsPayload>;
 export type ConversationPayload = z.infer<typeof conversationPayload>;
+export type MembersPayload = z.infer<typeof membersPayload>;
 export type ConversationReadPayload = z.infer<typeof conversationReadPayload>;
 export type MarkConversationReadPayload = z.infer<typeof markConversationReadPayload>;
 export type AckErrorPayload = z.infer<typeof ackErrorPayload>;

@@ -1,5 +1,6 @@
-import type { ConversationView, Message, ReadState, User } from '../domain/types.js';
+import type { ConversationMember, ConversationView, Message, ReadState, User } from '../domain/types.js';
 import type {
+  ConversationMemberPayload,
   ConversationReadPayload,
   OnlineUser,
   OwnWireUser,
@@ -56,6 +57,14 @@ export function preview(content: string, max = 100): string {
 }
 
 /** A conversation as its viewer sees it; message names come from its members (or `names` for others). */
+export const toWireMember = (m: ConversationMember): ConversationMemberPayload => ({
+  _id: m.userId,
+  name: m.name,
+  username: m.username,
+  role: m.role,
+  joinedAt: m.joinedAt.toISOString(),
+});
+
 export function toWireConversation(
   view: ConversationView,
   names: ReadonlyMap<string, string> = new Map(),
@@ -76,13 +85,7 @@ export function toWireConversation(
       : null,
     lastActivityAt: view.lastActivityAt.toISOString(),
     memberCount: view.memberCount,
-    members: view.members.map((m) => ({
-      _id: m.userId,
-      name: m.name,
-      username: m.username,
-      role: m.role,
-      joinedAt: m.joinedAt.toISOString(),
-    })),
+    members: view.members.map(toWireMember),
     unreadCount: view.viewer.unreadCount,
     lastReadMessageId: view.viewer.lastReadMessageId,
     muted: false,

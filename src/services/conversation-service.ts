@@ -1,12 +1,30 @@
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../domain/errors.js';
-import type { ConversationView, InboxPosition, Message, ReadState, User } from '../domain/types.js';
+import type {
+  ConversationMember,
+  ConversationView,
+  InboxPosition,
+  Message,
+  ReadState,
+  User,
+} from '../domain/types.js';
 import type { ConversationInfo, Store } from '../store/store.js';
 import type { EventBus } from './event-bus.js';
 import type { Clock, RateLimiter } from './ports.js';
 import type { UserService } from './user-service.js';
 
 export const INBOX_PAGE_SIZE = 20;
+export const MEMBERS_PAGE_SIZE = 100;
+
+/** The members cursor: the last member of a page, as `<joinedAt ms>.<user id>`. */
+export const memberCursor = {
+  format: (member: ConversationMember): string => `${member.joinedAt.getTime()}.${member.userId}`,
+  parse: (cursor: string): { joinedAt: number; userId: string } => {
+    const match = /^(\d{1,15})\.([1-9]\d{0,18})$/.exec(cursor);
+    if (!match) throw new AppError('VALIDATION', 'cursor is not valid');
+    return { joinedAt: Number(match[1]), userId: match[2] as string };
+  },
+};
 
 /** The inbox cursor: the last conversation of a page, as `<lastActivityAt ms>.<conversation id>`. */
 export const inboxCursor = {
@@ -53,6 +71,28 @@ export class ConversationService {
   async get(user: User, conversationId: string): Promise<ConversationView> {
     await this.deps.limits.consume('query', user.id);
     return this.view(user, conversationId);
+  }
+
+  /**
+   * A page of the conversation's members in joining order (for a member), `limit` default and at most
+   * 100; `nextCursor` continues it, null at the end.
+   */
+  async members(
+    user: User,
+    conversationId: string,
+    input: { limit?: number | undefined; cursor?: string | undefined },
+  ): Promise<{ members: ConversationMember[]; nextCursor: string | null }> {
+    await this.deps.limits.consume('query', user.id);
+    const info = await this.forMember(user, conversationId);
+    const limit = input.limit ?? MEMBERS_PAGE_SIZE;
+    const after = input.cursor === undefined ? undefined : memberCursor.parse(input.cursor);
+    const rows = await this.deps.store.conversationMembers(info.id, {
+      limit: limit + 1,
+      ...(after ? { after } : {}),
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { members: page, nextCursor: rows.length > limit && last ? memberCursor.format(last) : null };
   }
 
   /** The pair's direct conversation, created on first use; `created` tells a new one. */

@@ -1,10 +1,11 @@
-import type { ConversationView, ReadState } from '../domain/types.js';
+import type { ConversationMember, ConversationView, ReadState } from '../domain/types.js';
 import type {
   ConversationPayload,
   ConversationsPayload,
   MarkConversationReadPayload,
+  MembersPayload,
 } from '../protocol/outputs.js';
-import { toWireConversation } from '../protocol/wire.js';
+import { toWireConversation, toWireMember } from '../protocol/wire.js';
 
 /** Conversation results → the answers both transports give (REST bodies, socket replies and acks). */
 
@@ -19,6 +20,11 @@ export const toConversationsPayload = (page: {
 export const toConversationPayload = (view: ConversationView): ConversationPayload => ({
   conversation: toWireConversation(view),
 });
+
+export const toMembersPayload = (page: {
+  members: ConversationMember[];
+  nextCursor: string | null;
+}): MembersPayload => ({ members: page.members.map(toWireMember), nextCursor: page.nextCursor });
 
 export const toMarkReadPayload = (state: ReadState): MarkConversationReadPayload => ({
   success: true,

@@ -377,6 +377,33 @@ describe('conversations: the inbox, open_direct, read cursors, paging by id', ()
     assert.equal((await b.next('typing_indicator')).conversationId, conversation._id);
   });
 
+  it('pages the members over REST, for members only', async () => {
+    const [ann, ben, eve] = await Promise.all([
+      registerUser(server.url, { name: 'Ann Members' }),
+      registerUser(server.url, { name: 'Ben Members' }),
+      registerUser(server.url),
+    ]);
+    const opened = await rest(ann, 'POST', '/api/conversations', { type: 'direct', userId: ben.user._id });
+    const id = opened.body.conversation._id;
+    const all = await rest(ben, 'GET', `/api/conversations/${id}/members`);
+    assert.equal(all.status, 200);
+    assert.equal(all.body.nextCursor, null);
+    assert.deepEqual(all.body.members, opened.body.conversation.members);
+    const one = await rest(ben, 'GET', `/api/conversations/${id}/members?limit=1`);
+    assert.equal(one.body.members.length, 1);
+    const two = await rest(
+      ben,
+      'GET',
+      `/api/conversations/${id}/members?limit=1&cursor=${encodeURIComponent(one.body.nextCursor)}`,
+    );
+    assert.deepEqual([...one.body.members, ...two.body.members], all.body.members);
+    assert.equal(two.body.nextCursor, null);
+    const refused = await rest(eve, 'GET', `/api/conversations/${id}/members`);
+    assert.deepEqual([refused.status, refused.body], [404, { message: 'Conversation not found' }]);
+    const bad = await rest(ann, 'GET', `/api/conversations/${id}/members?cursor=x`);
+    assert.deepEqual([bad.status, bad.body], [400, { message: 'cursor is not valid' }]);
+  });
+
   it('refuses a malformed inbox request with the field named', async () => {
     const ann = await registerUser(server.url);
     const a = await connect(ann);

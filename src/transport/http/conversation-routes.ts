@@ -5,21 +5,29 @@ import {
   conversationsInput,
   createConversationInput,
   idParam,
+  membersQuery,
   readBody,
 } from '../../protocol/inputs.js';
 import {
   conversationPayload,
   conversationsPayload,
   markConversationReadPayload,
+  membersPayload,
   messageHistoryPayload,
   type ConversationPayload,
   type ConversationsPayload,
   type MarkConversationReadPayload,
+  type MembersPayload,
   type MessageHistoryPayload,
 } from '../../protocol/outputs.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Services } from '../../services/services.js';
-import { toConversationPayload, toConversationsPayload, toMarkReadPayload } from '../conversation-mappers.js';
+import {
+  toConversationPayload,
+  toConversationsPayload,
+  toMarkReadPayload,
+  toMembersPayload,
+} from '../conversation-mappers.js';
 import { toHistoryPayload } from '../message-mappers.js';
 import { userOf } from './http-auth.js';
 
@@ -123,6 +131,29 @@ export function conversationRoutes(
       return toHistoryPayload(
         await messaging.history(userOf(request), { conversationId: String(id), ...query }),
       );
+    },
+  );
+
+  app.get<{ Reply: MembersPayload }>(
+    '/api/conversations/:id/members',
+    {
+      ...documented({
+        tag: 'conversations',
+        summary: 'A conversation’s members, paged',
+        description:
+          'In joining order, for a member; `limit` default and at most 100. Pass the answer’s `nextCursor` as `cursor` for the next page (null at the end). A conversation payload carries the first 100 members; this pages them all.',
+        auth: true,
+        params: conversationParam,
+        query: membersQuery,
+        answers: { 200: { description: 'One page of members', schema: membersPayload } },
+        errors: ['CONVERSATION_NOT_FOUND', 'RATE_LIMITED', 'INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => {
+      const { id } = parseInput(conversationParam, request.params, 'path');
+      const query = parseInput(membersQuery, request.query, 'query string');
+      return toMembersPayload(await conversations.members(userOf(request), String(id), query));
     },
   );
 

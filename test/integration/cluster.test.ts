@@ -62,6 +62,53 @@ describe('a cluster of three Parley processes', { skip: await scaleOutSkip() }, 
     await cluster?.stop();
   });
 
+  test('one direct conversation per pair when every process opens it at once; its inbox and cursor everywhere', async () => {
+    const ann = await registerUser(p1.url, { name: 'Ann Race' });
+    const ben = await registerUser(p2.url, { name: 'Ben Race' });
+    const nodes = [p1, p2, p3];
+    const opens = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => {
+        const [me, other] = i % 2 ? [ann, ben] : [ben, ann];
+        return http((nodes[i % 3] as ClusterNode).url, 'POST', '/api/conversations', {
+          token: me.token,
+          body: { type: 'direct', userId: other.user._id },
+        });
+      }),
+    );
+    assert.equal(new Set(opens.map((o) => o.body.conversation?._id)).size, 1, 'one conversation');
+    assert.equal(opens.filter((o) => o.status === 201).length, 1, 'created once');
+    const conversationId = opens[0]!.body.conversation._id as string;
+
+    // A message through process 3 by receiverId lands in it; a cursor moved on process 1 reaches process 2.
+    const b2 = await tabs.connect(p2, ben.token);
+    const a1 = await tabs.connect(p1, ann.token);
+    const sent = await (
+      await tabs.connect(p3, ann.token)
+    ).ack<Sent>('send_message', {
+      receiverId: ben.user._id,
+      content: 'raced',
+    });
+    assert.equal(sent.message.conversationId, conversationId);
+    const read = await http(p1.url, 'POST', `/api/conversations/${conversationId}/read`, {
+      token: ben.token,
+    });
+    assert.deepEqual(read.body, {
+      success: true,
+      conversationId,
+      lastReadMessageId: sent.message._id,
+      unreadCount: 0,
+    });
+    for (const tab of [a1, b2]) {
+      const cursor = await tab.next('conversation_read', () => true, WAIT);
+      assert.deepEqual([cursor.userId, cursor.lastReadMessageId], [ben.user._id, sent.message._id]);
+    }
+    const inbox = await http(p3.url, 'GET', '/api/conversations', { token: ben.token });
+    assert.deepEqual(
+      inbox.body.conversations.map((c: { _id: string; unreadCount: number }) => [c._id, c.unreadCount]),
+      [[conversationId, 0]],
+    );
+  });
+
   test('delivers a message to every tab of both users, whichever process holds them', async () => {
     const alice = await registerUser(p1.url, { name: 'Alice Cluster' });
     const bob = await registerUser(p2.url, { name: 'Bob Cluster' });

@@ -21,11 +21,6 @@ export interface StoreDialect {
    * transaction. Absent where there is a single writer (SQLite) and ids are in commit order already.
    */
   readonly orderCommits?: (tx: Kysely<Database>) => Promise<void>;
-  /**
-   * Whether `SELECT … FOR UPDATE` locks rows against other connections (PostgreSQL). Without it (SQLite)
-   * transactions are serialized already.
-   */
-  readonly rowLocks: boolean;
   /** Whether `err` is the driver's unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
   /** Whether `err` is any integrity-constraint violation (unique, foreign key, not null, check). */

@@ -245,7 +245,7 @@ export class KyselyStore implements Store {
   }
 
   markConversationRead(conversationId: string, userId: string, upTo: string | undefined, at: Date) {
-    return markConversationRead(this.db, this.dialect, conversationId, userId, upTo, at.getTime());
+    return markConversationRead(this.db, conversationId, userId, upTo, at.getTime());
   }
 
   conversationMessages(

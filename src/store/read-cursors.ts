@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { ReadState } from '../domain/types.js';
 import { readStateOf, viewColumns } from './conversation-queries.js';
-import type { StoreDialect } from './dialect.js';
 import { idOf, type Database } from './schema.js';
 
 /**
@@ -11,10 +10,13 @@ import { idOf, type Database } from './schema.js';
  * other member get their read flag (`read_at`) as well, so flags and cursor agree; the unread count drops
  * by exactly the messages that became read. A cursor never moves back; concurrent moves settle on the
  * furthest. A `upTo` that is not a message of this conversation is refused as `MESSAGE_NOT_FOUND`.
+ *
+ * Locks are taken in one order everywhere (message rows, then the member row, as `markRead` does), and a
+ * member row is locked only by the statement that writes it, at the end: a reader never holds the row a
+ * message batch is waiting for (on PostgreSQL, under the lock that orders every process's commits).
  */
 export async function markConversationRead(
   db: Kysely<Database>,
-  dialect: StoreDialect,
   conversationId: string,
   userId: string,
   upTo: string | undefined,
@@ -24,20 +26,20 @@ export async function markConversationRead(
   const user = idOf(userId);
   if (id === undefined || user === undefined) return undefined;
   return db.transaction().execute(async (tx) => {
-    let memberQuery = tx
+    const member = await tx
       .selectFrom('conversation_members as cm')
       .innerJoin('conversations as c', 'c.id', 'cm.conversation_id')
       .select(viewColumns)
       .where('cm.conversation_id', '=', id)
-      .where('cm.user_id', '=', user);
-    // Concurrent moves of one member's cursor are serialized (SQLite has one writer anyway).
-    if (dialect.rowLocks) memberQuery = memberQuery.forUpdate('cm');
-    const member = await memberQuery.executeTakeFirst();
+      .where('cm.user_id', '=', user)
+      .executeTakeFirst();
     if (!member) return undefined;
     const target = await cursorTarget(tx, id, upTo);
     const from = Number(member.last_read_message_id);
     if (target <= from) return { state: readStateOf(member), moved: false };
-    let covered: number;
+    // In a direct conversation: exactly the messages this call flipped (row locks make each flip one
+    // caller's). In a group: the messages between the cursor as the UPDATE finds it and the target.
+    let covered: number | ReturnType<typeof sql<number>>;
     if (member.type === 'direct') {
       const result = await tx
         .updateTable('messages')
@@ -50,42 +52,30 @@ export async function markConversationRead(
         .executeTakeFirst();
       covered = Number(result.numUpdatedRows);
     } else {
-      const row = await coveredMessages(tx, id, user, from, target).executeTakeFirstOrThrow();
-      covered = Number(row.n);
+      covered = sql<number>`(select count(*) from messages m where m.conversation_id = ${id}
+        and m.id > conversation_members.last_read_message_id and m.id <= ${target} and m.sender_id <> ${user})`;
     }
+    const advance = sql<boolean>`last_read_message_id < ${target}`;
     const updated = await tx
       .updateTable('conversation_members')
       .set((eb) => ({
-        last_read_message_id: target,
-        last_read_at: at,
-        unread_count: eb('unread_count', '-', covered),
+        last_read_message_id: sql<number>`case when ${advance} then ${target} else last_read_message_id end`,
+        last_read_at: sql<number | null>`case when ${advance} then ${at} else last_read_at end`,
+        unread_count:
+          typeof covered === 'number'
+            ? eb('unread_count', '-', covered)
+            : sql<number>`case when ${advance} then unread_count - ${covered} else unread_count end`,
       }))
       .where('conversation_id', '=', id)
       .where('user_id', '=', user)
       .returning(['conversation_id', 'user_id', 'last_read_message_id', 'last_read_at', 'unread_count'])
       .executeTakeFirstOrThrow();
     return {
-      state: {
-        conversationId: String(updated.conversation_id),
-        userId: String(updated.user_id),
-        lastReadMessageId: String(updated.last_read_message_id),
-        lastReadAt: new Date(Number(updated.last_read_at)),
-        unreadCount: Number(updated.unread_count),
-      },
+      state: readStateOf({ ...member, ...updated }),
       moved: true,
     };
   });
 }
-
-/** How many messages from others lie in (from, to] of a conversation. */
-const coveredMessages = (db: Kysely<Database>, id: number, user: number, from: number, to: number) =>
-  db
-    .selectFrom('messages')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('conversation_id', '=', id)
-    .where('id', '>', from)
-    .where('id', '<=', to)
-    .where('sender_id', '<>', user);
 
 /** The message a cursor moves to: `upTo` when it is a message of the conversation, else the newest. */
 async function cursorTarget(db: Kysely<Database>, id: number, upTo: string | undefined): Promise<number> {

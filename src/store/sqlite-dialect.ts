@@ -58,7 +58,6 @@ export function createSqliteDialect(file: string): StoreDialect {
     }),
     serialPrimaryKey: 'integer',
     currentSchema: async () => undefined,
-    rowLocks: false,
     isUniqueViolation: (err) => sqliteCode(err).startsWith('SQLITE_CONSTRAINT_UNIQUE'),
     isConstraintViolation: (err) => sqliteCode(err).startsWith('SQLITE_CONSTRAINT'),
   };

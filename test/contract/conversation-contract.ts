@@ -165,6 +165,32 @@ export function conversationContract(name: string, open: () => Promise<TwoStores
       assert.ok((await store.findMessage(m1.id))?.readAt, 'covered messages carry their read flag');
     });
 
+    it('single reads and cursor moves of one member at once all succeed (no deadlock), counts exact', async () => {
+      const [a, b] = [await user(), await user()];
+      for (let round = 0; round < 8; round++) {
+        const sent = [];
+        for (let i = 0; i < 15; i++) sent.push(await send(b, a, `r${round}-${i}`));
+        const conversationId = sent[0]!.conversationId;
+        // One tab marks each message as it arrives, another opens the conversation; a second store is a
+        // second process.
+        const other = opened.stores[1];
+        const results = await Promise.allSettled([
+          ...sent.map((m, i) => (i % 2 ? store : other).markRead(m.id, new Date())),
+          store.markConversationRead(conversationId, a.id, undefined, new Date()),
+          other.markConversationRead(conversationId, a.id, sent[7]!.id, new Date()),
+        ]);
+        const failed = results.filter((r) => r.status === 'rejected');
+        assert.deepEqual(
+          failed.map((r) => String((r as PromiseRejectedResult).reason)),
+          [],
+          'every read call succeeds',
+        );
+        assert.equal(await store.countUnread(a.id), 0);
+        const view = await store.conversationFor(conversationId, a.id);
+        assert.deepEqual([view?.viewer.unreadCount, view?.viewer.lastReadMessageId], [0, sent.at(-1)!.id]);
+      }
+    });
+
     it('keeps unread counts equal to the read flags and cursors under random operations', async () => {
       type Op =
         | { kind: 'send'; from: number; to: number }

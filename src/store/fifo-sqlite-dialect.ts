@@ -1,6 +1,8 @@
 import {
   type DatabaseConnection,
+  type DialectAdapter,
   type Driver,
+  SqliteAdapter,
   SqliteDialect,
   type SqliteDialectConfig,
   SqliteDriver,
@@ -67,5 +69,20 @@ export class FifoSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new FifoSqliteDriver(this.driverConfig, turnsFor(this.file));
+  }
+
+  /**
+   * SQLite runs DDL inside transactions; saying so makes Kysely's migrator run each migration and its
+   * bookkeeping row in one transaction, so a migration that fails part-way (or a process killed during
+   * it) leaves the database as it was, and the next start runs it again.
+   */
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }

@@ -2,7 +2,8 @@ import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from '
 import type { StoreDialect } from './dialect.js';
 
 /**
- * 0007: conversations become the core entity. Every pair that shares messages becomes a direct
+ * 0007: conversations become the core entity. It runs in one transaction on both engines (see
+ * `FifoSqliteDialect.createAdapter`): a failure leaves the pair schema as it was. Every pair that shares messages becomes a direct
  * conversation with its two members; every message keeps its id, content, times and read flag and gains
  * its conversation; each member's unread count is the number of messages to them still unread. The
  * per-pair columns and the contacts table (now: who shares a conversation) go away.
@@ -63,6 +64,8 @@ export function conversationsMigration(dialect: StoreDialect): Migration {
       await sql`insert into conversations (type, title, direct_low, direct_high, created_by, created_at, member_count)
         select 'direct', null, user_low, user_high, null, min(sent_at), 2
         from messages group by user_low, user_high order by min(id)`.execute(db);
+      // Unread: messages to the member from the other one, without a read flag. A note to oneself (only
+      // ever written outside Parley, which refuses it) makes a conversation of one member.
       for (const side of ['direct_low', 'direct_high'] as const) {
         const me = sql.ref(`c.${side}`);
         await sql`insert into conversation_members
@@ -70,11 +73,13 @@ export function conversationsMigration(dialect: StoreDialect): Migration {
              last_message_id, last_activity_at)
           select c.id, ${me}, 'member', c.created_at, 0, null,
             (select count(*) from messages m where m.user_low = c.direct_low and m.user_high = c.direct_high
-               and m.receiver_id = ${me} and m.read_at is null),
+               and m.receiver_id = ${me} and m.sender_id <> ${me} and m.read_at is null),
             (select max(m.id) from messages m where m.user_low = c.direct_low and m.user_high = c.direct_high),
             (select max(m.sent_at) from messages m where m.user_low = c.direct_low and m.user_high = c.direct_high)
-          from conversations c`.execute(db);
+          from conversations c
+          where ${side === 'direct_low' ? sql`1 = 1` : sql`c.direct_high <> c.direct_low`}`.execute(db);
       }
+      await sql`update conversations set member_count = 1 where direct_low = direct_high`.execute(db);
       await (dialect.name === 'sqlite' ? rebuildSqliteMessages(db) : alterPostgresMessages(db));
       await db.schema
         .createIndex('messages_conversation_id')

@@ -60,7 +60,7 @@ const messageCursorField = (field: string) =>
       v === null ? undefined : typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? String(v) : v,
     textField(field)
       .trim()
-      .regex(/^\d{1,19}$/, `${field} must be a message id (a string of digits)`)
+      .regex(/^[1-9]\d{0,14}$/, `${field} must be a message id (a string of digits)`)
       .optional(),
   );
 

@@ -20,7 +20,7 @@ export const MEMBERS_PAGE_SIZE = 100;
 export const memberCursor = {
   format: (member: ConversationMember): string => `${member.joinedAt.getTime()}.${member.userId}`,
   parse: (cursor: string): { joinedAt: number; userId: string } => {
-    const match = /^(\d{1,15})\.([1-9]\d{0,18})$/.exec(cursor);
+    const match = /^(\d{1,15})\.([1-9]\d{0,14})$/.exec(cursor);
     if (!match) throw new AppError('VALIDATION', 'cursor is not valid');
     return { joinedAt: Number(match[1]), userId: match[2] as string };
   },
@@ -30,7 +30,7 @@ export const memberCursor = {
 export const inboxCursor = {
   format: (view: ConversationView): string => `${view.lastActivityAt.getTime()}.${view.id}`,
   parse: (cursor: string): InboxPosition => {
-    const match = /^(\d{1,15})\.([1-9]\d{0,18})$/.exec(cursor);
+    const match = /^(\d{1,15})\.([1-9]\d{0,14})$/.exec(cursor);
     if (!match) throw new AppError('VALIDATION', 'cursor is not valid');
     return { lastActivityAt: Number(match[1]), conversationId: match[2] as string };
   },

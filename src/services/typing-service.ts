@@ -108,7 +108,14 @@ export class TypingService {
     const receiverId = target.receiverId as string;
     if (receiverId === typist.id) throw new AppError('VALIDATION', 'receiverId must be another user');
     const receiver = await users.require(receiverId, 'RECEIVER_NOT_FOUND');
-    const { id } = await store.openDirect(typist.id, receiver.id, clock.now());
-    return { conversationId: id, others: [receiver.id] };
+    try {
+      const { id } = await store.openDirect(typist.id, receiver.id, clock.now());
+      return { conversationId: id, others: [receiver.id] };
+    } catch (err) {
+      // Deleted since it was cached: not found after all, and gone from the cache.
+      if (!(err instanceof AppError && err.code === 'USER_NOT_FOUND')) throw err;
+      users.forget(receiver.id);
+      throw new AppError('RECEIVER_NOT_FOUND');
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ConversationMember } from '../domain/types.js';
 import { idOf, type Database } from './schema.js';
 
@@ -14,6 +14,8 @@ export async function contactsOf(db: Kysely<Database>, userId: string): Promise<
     .select('theirs.user_id')
     .distinct()
     .where('mine.user_id', '=', id)
+    // Opened but never written in: not (yet) a contact, so opening reveals nobody's presence.
+    .where('mine.last_message_id', '>', 0)
     .where('theirs.user_id', '<>', id)
     .execute();
   return rows.map((r) => String(r.user_id));
@@ -35,12 +37,7 @@ export async function membersPage(
   const { after } = page;
   const afterUser = after && idOf(after.userId);
   if (after && afterUser !== undefined) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('cm.joined_at', '>', after.joinedAt),
-        eb.and([eb('cm.joined_at', '=', after.joinedAt), eb('cm.user_id', '>', afterUser)]),
-      ]),
-    );
+    query = query.where(sql<boolean>`(cm.joined_at, cm.user_id) > (${after.joinedAt}, ${afterUser})`);
   }
   const rows = await query.orderBy('cm.joined_at').orderBy('cm.user_id').limit(page.limit).execute();
   return rows.map((m) => ({

@@ -88,7 +88,14 @@ export class MessageWriter {
     let conversationId = message.conversationId;
     if (conversationId === undefined) {
       if (message.receiverId === null) throw new Error('a message needs a conversation or a receiver');
-      conversationId = (await this.openDirect(message.senderId, message.receiverId, message.sentAt)).id;
+      try {
+        conversationId = (await this.openDirect(message.senderId, message.receiverId, message.sentAt)).id;
+      } catch (err) {
+        // A receiver deleted since it was looked up: the send's answer, as for an insert that finds them gone.
+        if (err instanceof AppError && err.code === 'USER_NOT_FOUND')
+          throw new AppError('RECEIVER_NOT_FOUND');
+        throw err;
+      }
     }
     const row = toMessageRow({ ...message, conversationId });
     let id: number;

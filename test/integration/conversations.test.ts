@@ -118,6 +118,14 @@ describe('conversations: the inbox, open_direct, read cursors, paging by id', ()
     assert.deepEqual([again.body.conversation._id, fromBo.conversation._id], [id, id]);
     assert.equal(created.body.conversation.lastMessage, null);
     assert.equal(created.body.conversation.unreadCount, 0);
+    // Until someone writes in it, it is listed only for whoever opened it.
+    const inboxOf = async (user: Registered) =>
+      (await rest(user, 'GET', '/api/conversations')).body.conversations.map((c: WireConversation) => c._id);
+    assert.deepEqual(await inboxOf(ada), [id]);
+    assert.deepEqual(await inboxOf(bo), []);
+    await boSocket.ack('send_message', { conversationId: id, content: 'now it is listed' });
+    assert.deepEqual(await inboxOf(ada), [id]);
+    assert.deepEqual(await inboxOf(bo), [id]);
     // Concurrent opens of a new pair agree on one conversation.
     const cy = await registerUser(server.url);
     const opens = await Promise.all(

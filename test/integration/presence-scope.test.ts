@@ -75,6 +75,29 @@ describe('PRESENCE_SCOPE=contacts', () => {
     assert.equal(catTab.all('user_offline').length, 0);
   });
 
+  it('opening a conversation or typing, without a message, reveals nobody’s presence', async () => {
+    const [mallory, alice, bob] = [
+      await registerUser(server.url),
+      await registerUser(server.url),
+      await registerUser(server.url),
+    ];
+    const opened = await http(server.url, 'POST', '/api/conversations', {
+      token: mallory.token,
+      body: { type: 'direct', userId: alice.user._id },
+    });
+    assert.equal(opened.status, 201);
+    const watcher = await tab(mallory);
+    await watcher.ack('typing_start', { receiverId: bob.user._id });
+    await watcher.ack('typing_stop', { receiverId: bob.user._id });
+    await tab(alice);
+    await tab(bob);
+    await sleep(300);
+    assert.deepEqual(watcher.all('user_online'), []);
+    // Nor does it put anything into their inboxes.
+    const inbox = await http(server.url, 'GET', '/api/conversations', { token: alice.token });
+    assert.deepEqual(inbox.body.conversations, []);
+  });
+
   it('makes users contacts as soon as one message is stored', async () => {
     const sent = await http(server.url, 'POST', '/api/messages', {
       token: cat.token,

@@ -131,6 +131,40 @@ describe('deleted and disabled users lose their open sockets', () => {
   });
 });
 
+describe('a receiver deleted by another process, never written to before', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server?.close());
+
+  it('a message or typing to them answers Receiver not found (404), also the second time', async () => {
+    const [alice, bob] = [await registerUser(server.url), await registerUser(server.url)];
+    // Bob is now in the process's user cache; then he is gone (no conversation of his to remove).
+    assert.equal(
+      (await http(server.url, 'GET', `/api/users/${bob.user._id}`, { token: alice.token })).status,
+      200,
+    );
+    await server.sql('DELETE FROM users WHERE id = ?', [Number(bob.user._id)]);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const sent = await http(server.url, 'POST', '/api/messages', {
+        token: alice.token,
+        body: { receiverId: bob.user._id, content: 'hello?' },
+      });
+      assert.deepEqual([sent.status, sent.body], [404, { message: 'Receiver not found' }]);
+    }
+    const socket = await connectClient(server.url, alice.token);
+    try {
+      assert.deepEqual(await socket.ack('typing_start', { receiverId: bob.user._id }), {
+        success: false,
+        message: 'Receiver not found',
+      });
+    } finally {
+      socket.close();
+    }
+  });
+});
+
 describe('library mode: users the host no longer knows lose their open sockets', () => {
   const hostUsers = new Map([
     ['u-ada', { name: 'Ada', username: 'ada' }],

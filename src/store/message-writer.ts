@@ -131,26 +131,44 @@ export class MessageWriter {
   }
 
   /**
-   * One multi-row INSERT, then one UPDATE of member rows per conversation, in one transaction. Ids are
-   * assigned in VALUES order (rowid / bigserial), so the returned ids, sorted, belong to the rows in
-   * order — RETURNING itself promises no order.
+   * One multi-row INSERT, then one UPDATE of the member rows of every conversation in the batch, in one
+   * transaction (on PostgreSQL under the lock that orders commits: two statements, whatever the batch).
+   * Ids are assigned in VALUES order (rowid / bigserial), so the returned ids, sorted, belong to the rows
+   * in order — RETURNING itself promises no order.
    */
   private async insertRows(values: Row[]): Promise<number[]> {
     return this.db.transaction().execute(async (tx) => {
       await this.dialect.orderCommits?.(tx);
       const rows = await tx.insertInto('messages').values(values).returning('id').execute();
       const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
-      for (const [conversationId, c] of summarize(values, ids)) {
-        const ownCounts = [...c.bySender].map(([sender, n]) => sql`when ${sender} then ${n}`);
-        await sql`update conversation_members set
-            unread_count = unread_count + ${c.total} - (case user_id ${sql.join(ownCounts, sql` `)} else 0 end),
-            last_message_id = case when last_message_id < ${c.lastId} then ${c.lastId} else last_message_id end,
-            last_activity_at = case when last_activity_at < ${c.lastAt} then ${c.lastAt} else last_activity_at end
-          where conversation_id = ${conversationId}`.execute(tx);
-      }
+      await updateMembers(tx, summarize(values, ids));
       return ids;
     });
   }
+}
+
+const int = (n: number) => sql`cast(${n} as bigint)`;
+
+/**
+ * Each member of each conversation: unread count up by the batch's messages there that others sent,
+ * newest message and activity time moved forward (never back: batches of several processes interleave).
+ */
+async function updateMembers(db: Kysely<Database>, batch: ReturnType<typeof summarize>): Promise<void> {
+  const conversations = [...batch];
+  const totals = conversations.map(
+    ([id, c]) => sql`(${int(id)}, ${int(c.total)}, ${int(c.lastId)}, ${int(c.lastAt)})`,
+  );
+  const own = conversations.flatMap(([id, c]) =>
+    [...c.bySender].map(([sender, n]) => sql`(${int(id)}, ${int(sender)}, ${int(n)})`),
+  );
+  await sql`with v (conversation_id, total, last_id, last_at) as (values ${sql.join(totals)}),
+      s (conversation_id, sender_id, n) as (values ${sql.join(own)})
+    update conversation_members as cm set
+      unread_count = cm.unread_count + v.total - coalesce((select s.n from s
+        where s.conversation_id = cm.conversation_id and s.sender_id = cm.user_id), 0),
+      last_message_id = case when cm.last_message_id < v.last_id then v.last_id else cm.last_message_id end,
+      last_activity_at = case when cm.last_activity_at < v.last_at then v.last_at else cm.last_activity_at end
+    from v where cm.conversation_id = v.conversation_id`.execute(db);
 }
 
 /** Per conversation of a batch: how many messages, how many each sender sent, the newest id and time. */

@@ -80,8 +80,8 @@ export interface UserSearch {
  * - `messagesSince` returns the user's messages (sent or received, every conversation) with ids above
  *   `afterId` (`'0'` for all), lowest id first, at most `limit`. Ids become visible in increasing order, so
  *   a reader that has seen id N never later finds a new message below N.
- * - `contactsOf` lists the users who share a conversation with the user, once each, as soon as the
- *   conversation exists.
+ * - `contactsOf` lists the users who share a conversation with the user, once each, as soon as a
+ *   message is stored in it (an opened conversation without messages makes no contacts).
  * - Disabled users are still found (by id, by ids, by credentials), with `disabledAt` set; callers decide
  *   what a disabled user may do.
  * - `deleteUser` removes the user with everything that refers to them (their messages, sent and

@@ -7,6 +7,8 @@
  *   history       get_message_history page 1 and 200 over 1,000,000 messages (scenario 3)
  *   cluster       throughput through 1 and 3 processes on PostgreSQL + Redis (scenario 4; needs
  *                 DATABASE_URL and REDIS_URL, skipped otherwise)
+ *   inbox         get_conversations page 1 and get_unread_count for a user in 10,000 conversations,
+ *                 1,000,000 messages, 100,000 users; SQLite, and PostgreSQL with DATABASE_URL (scenario 6)
  *
  * `--quick` shrinks every scenario to check that it runs. BENCH_WORKERS (load processes, default 2)
  * and BENCH_WINDOW (messages in flight per pair, default 4) tune the load.
@@ -14,6 +16,7 @@
 import { clusterThroughputScenario } from './cluster-throughput.js';
 import { connectionsScenario } from './connections.js';
 import { historyScenario } from './history.js';
+import { inboxScenario } from './inbox.js';
 import { throughputScenario } from './throughput.js';
 
 const args = process.argv.slice(2);
@@ -59,6 +62,21 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       workers,
     });
   },
+  inbox: () =>
+    inboxScenario({
+      users: quick ? 10_000 : 100_000,
+      messages: quick ? 100_000 : 1_000_000,
+      focusConversations: quick ? 1_000 : 10_000,
+      busyUsers: quick ? 20 : 200,
+      busyConversations: quick ? 200 : 1_000,
+      randomPairs: quick ? 10_000 : 100_000,
+      unreadShare: 0.25,
+      limit: 20,
+      requests: quick ? 300 : 5_000,
+      warmup: quick ? 50 : 200,
+      rounds: quick ? 1 : 2,
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    }),
 };
 
 const names = wanted.length > 0 ? wanted : Object.keys(scenarios);

@@ -2,7 +2,9 @@
  * `npm run bench [-- scenario ...] [--quick]` runs the benchmark scenarios (default: all of them) and
  * prints their tables; JSON results go to bench/results/. Never part of `npm test`.
  *
- *   throughput    Parley vs the bare Socket.IO relay, 50 and 500 pairs (scenario 1)
+ *   throughput    Parley vs the bare Socket.IO relay, 50 and 500 pairs, plain sends and the typed
+ *                 client's (ack + clientMessageId); with BENCH_BASELINE_REF=<commit> also that commit's
+ *                 build, in the same run (scenario 1)
  *   connections   19,000 idle authenticated sockets; presence scope all vs contacts (scenario 2)
  *   history       get_message_history page 1 and 200 over 1,000,000 messages (scenario 3)
  *   cluster       throughput through 1 and 3 processes on PostgreSQL + Redis (scenario 4; needs
@@ -34,6 +36,7 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       durationMs: quick ? 3000 : 10_000,
       rounds: quick ? 1 : 3,
       workers,
+      ...(process.env.BENCH_BASELINE_REF ? { baselineRef: process.env.BENCH_BASELINE_REF } : {}),
     }),
   connections: () =>
     connectionsScenario({

@@ -13,7 +13,8 @@
  *                 1,000,000 messages, 100,000 users; SQLite, and PostgreSQL with DATABASE_URL (scenario 6)
  *
  * `--quick` shrinks every scenario to check that it runs. BENCH_WORKERS (load processes, default 2)
- * and BENCH_WINDOW (messages in flight per pair, default 4) tune the load.
+ * and BENCH_WINDOW (messages in flight per pair, default 4) tune the load; BENCH_ROUNDS (default 3) and
+ * BENCH_SECONDS (measured seconds per run, default 10) the throughput scenario's rounds.
  */
 import { clusterThroughputScenario } from './cluster-throughput.js';
 import { connectionsScenario } from './connections.js';
@@ -33,8 +34,8 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       pairCounts: quick ? [50] : [50, 500],
       window,
       warmupMs: quick ? 1000 : 2000,
-      durationMs: quick ? 3000 : 10_000,
-      rounds: quick ? 1 : 3,
+      durationMs: quick ? 3000 : Number(process.env.BENCH_SECONDS ?? 10) * 1000,
+      rounds: quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 3),
       workers,
       ...(process.env.BENCH_BASELINE_REF ? { baselineRef: process.env.BENCH_BASELINE_REF } : {}),
     }),

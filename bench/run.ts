@@ -4,7 +4,8 @@
  *
  *   throughput    Parley vs the bare Socket.IO relay, 50 and 500 pairs, plain sends and the typed
  *                 client's (ack + clientMessageId); with BENCH_BASELINE_REF=<commit> also that commit's
- *                 build, in the same run (scenario 1)
+ *                 build, in the same run, and BENCH_CANDIDATE_REF=<commit or built directory> a third
+ *                 build; BENCH_PAIRS=50,500 the pair counts (scenario 1)
  *   connections   19,000 idle authenticated sockets; presence scope all vs contacts (scenario 2)
  *   history       get_message_history page 1 and 200 over 1,000,000 messages (scenario 3)
  *   cluster       throughput through 1 and 3 processes on PostgreSQL + Redis (scenario 4; needs
@@ -38,6 +39,8 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       rounds: quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 3),
       workers,
       ...(process.env.BENCH_BASELINE_REF ? { baselineRef: process.env.BENCH_BASELINE_REF } : {}),
+      ...(process.env.BENCH_CANDIDATE_REF ? { candidateRef: process.env.BENCH_CANDIDATE_REF } : {}),
+      ...(process.env.BENCH_PAIRS ? { pairCounts: process.env.BENCH_PAIRS.split(',').map(Number) } : {}),
     }),
   connections: () =>
     connectionsScenario({

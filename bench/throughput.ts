@@ -1,7 +1,8 @@
 /**
  * Scenario 1 — throughput and latency: P sender→receiver pairs, each keeping W messages in flight.
  * Delivered msgs/s and send→receive latency, for Parley and the bare relay alternating in one run; with
- * `baselineRef` (BENCH_BASELINE_REF) also for another commit of Parley, built and run beside this one.
+ * `baselineRef` (BENCH_BASELINE_REF) also for another commit of Parley, built and run beside this one, and
+ * with `candidateRef` (BENCH_CANDIDATE_REF) for a third build (e.g. a copy with a change to try).
  * Two send paths: `bare` (a plain `send_message`) and `ack` (the typed client's: a unique `clientMessageId`
  * and an acknowledgement callback on every send; the relay acknowledges too).
  */
@@ -25,6 +26,8 @@ export interface ThroughputOptions {
   paths?: SendPath[];
   /** A git ref of Parley to measure beside this checkout (e.g. the commit before a change). */
   baselineRef?: string;
+  /** Another build to measure beside both (a ref, or a directory with a build in `dist/`). */
+  candidateRef?: string;
 }
 
 export type SendPath = 'bare' | 'ack';
@@ -156,11 +159,14 @@ const rotated = <T>(list: T[], by: number): T[] => list.map((_, i) => list[(i + 
 export async function throughputScenario(options: ThroughputOptions) {
   const paths = options.paths ?? ['bare', 'ack'];
   const baseline: Baseline | undefined = options.baselineRef ? buildBaseline(options.baselineRef) : undefined;
+  const candidate: Baseline | undefined = options.candidateRef
+    ? buildBaseline(options.candidateRef)
+    : undefined;
   const workers = startWorkers(options.workers);
   const loadBefore = loadavg();
   const runs: RunResult[] = [];
   const summary: Array<Record<string, unknown>> = [];
-  const names = ['relay', ...(baseline ? ['baseline'] : []), 'parley'];
+  const names = ['relay', ...(baseline ? ['baseline'] : []), ...(candidate ? ['candidate'] : []), 'parley'];
   try {
     for (const pairs of options.pairCounts) {
       const targets: Target[] = [];
@@ -173,10 +179,14 @@ export async function throughputScenario(options: ThroughputOptions) {
           auth: 'userId',
           delivered: 0,
         });
-        if (baseline) {
-          const server = await startParley({ root: baseline.root, kind: 'baseline' });
+        for (const [name, build] of [
+          ['baseline', baseline],
+          ['candidate', candidate],
+        ] as const) {
+          if (!build) continue;
+          const server = await startParley({ root: build.root, kind: name });
           targets.push({
-            name: 'baseline',
+            name,
             server,
             users: await registerUsers(server.url, pairs * 2),
             auth: 'token',
@@ -251,6 +261,12 @@ export async function throughputScenario(options: ThroughputOptions) {
             row['parley / baseline, median of rounds'] = median(ratios);
             row['parley / baseline, range'] = range(ratios);
           }
+          if (candidate) {
+            const ratios = roundRatios('candidate', baseline ? 'baseline' : 'parley');
+            row[`candidate / ${baseline ? 'baseline' : 'parley'}, median of rounds`] = median(ratios);
+            row[`candidate / ${baseline ? 'baseline' : 'parley'}, range`] = range(ratios);
+            row['candidate / parley, median of rounds'] = median(roundRatios('candidate', 'parley'));
+          }
           for (const t of names) row[`${t} p50 ms`] = med(t, 'p50');
           for (const t of names) row[`${t} p99 ms`] = med(t, 'p99');
           if (path === 'ack') {
@@ -268,6 +284,7 @@ export async function throughputScenario(options: ThroughputOptions) {
   } finally {
     workers.forEach((w) => w.stop());
     baseline?.remove();
+    candidate?.remove();
   }
   const loadAfter = loadavg();
   printTable(
@@ -279,6 +296,7 @@ export async function throughputScenario(options: ThroughputOptions) {
     machine: await machine(),
     options,
     ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit } } : {}),
+    ...(candidate ? { candidate: { ref: candidate.ref, commit: candidate.commit } } : {}),
     loadAverage: { before: loadBefore, after: loadAfter },
     summary,
     runs,

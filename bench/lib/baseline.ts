@@ -19,9 +19,14 @@ export interface Baseline {
  * temporary directory, links this checkout's node_modules into it — no install: the dependencies must be
  * compatible, as they are for commits whose lockfile differs only in development tools — and compiles
  * the server with its own `tsconfig.build.json`. The demo page and the client package are not built (the
- * server runs without them).
+ * server runs without them). `ref` may instead name a directory with a build in `dist/` (a copy of the
+ * repository with a change to try, built with `tsc -p tsconfig.build.json`): it runs from there.
  */
 export function buildBaseline(ref: string): Baseline {
+  // A directory that holds a build already (e.g. a scratch copy with a change to try) runs as it is.
+  if (existsSync(join(ref, 'dist', 'main.js'))) {
+    return { ref, commit: 'directory', root: realpathSync(ref), remove: () => {} };
+  }
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
   const commit = git('rev-parse', '--verify', `${ref}^{commit}`);
   const dir = mkdtempSync(join(tmpdir(), 'parley-baseline-'));

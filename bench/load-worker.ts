@@ -3,6 +3,7 @@
  * transport, from its own loopback source address) and runs the scenario steps its parent asks for over
  * IPC. Sender and receiver of a pair live in the same worker, so latency is measured on one clock.
  */
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import { type CountingConnectJob, connectCounting, presenceCounts } from './lib/presence-counting.js';
@@ -24,6 +25,11 @@ interface ThroughputJob {
   window: number;
   warmupMs: number;
   durationMs: number;
+  /**
+   * Send as the typed client does: each `send_message` with a unique `clientMessageId` (32 hex digits, as
+   * `newClientMessageId`) and an acknowledgement callback, whose round trip is measured too.
+   */
+  ack?: boolean;
 }
 type Job =
   | ConnectJob
@@ -81,6 +87,10 @@ async function connect(job: ConnectJob) {
 
 async function throughput(job: ThroughputJob) {
   const latencies: number[] = [];
+  const ackLatencies: number[] = [];
+  let acked = 0;
+  let ackFailures = 0;
+  const ackFailureSamples: string[] = [];
   let delivered = 0;
   let measuring = false;
   let running = true;
@@ -91,10 +101,26 @@ async function throughput(job: ThroughputJob) {
     let seq = 0;
     const fire = () => {
       if (!running) return;
-      sender.emit('send_message', {
-        receiverId: pair.receiverId,
-        content: `${p} ${seq++} ${performance.now()}`,
-      });
+      const sentAt = performance.now();
+      const content = `${p} ${seq++} ${sentAt}`;
+      if (!job.ack) {
+        sender.emit('send_message', { receiverId: pair.receiverId, content });
+        return;
+      }
+      const clientMessageId = randomBytes(16).toString('hex');
+      sender.emit(
+        'send_message',
+        { receiverId: pair.receiverId, content, clientMessageId },
+        (reply: { success?: boolean; message?: unknown }) => {
+          if (reply?.success !== true) {
+            ackFailures++;
+            if (ackFailureSamples.length < 5) ackFailureSamples.push(JSON.stringify(reply).slice(0, 200));
+          } else if (measuring) {
+            acked++;
+            ackLatencies.push(performance.now() - sentAt);
+          }
+        },
+      );
     };
     const onReceive = (message: { content: string }) => {
       const parts = message.content.split(' ');
@@ -119,7 +145,7 @@ async function throughput(job: ThroughputJob) {
   // Let messages in flight drain before the next step.
   await new Promise((r) => setTimeout(r, 500));
   cleanups.forEach((c) => c());
-  return { delivered, elapsedMs, latencies };
+  return { delivered, elapsedMs, latencies, acked, ackFailures, ackFailureSamples, ackLatencies };
 }
 
 process.on('message', (job: Job) => {

@@ -2,7 +2,9 @@
  * The baseline: a bare Socket.IO relay with Parley's event shapes and fan-out (per-user rooms;
  * message_sent to the sender, receive_message and message_notification to the receiver), but no auth
  * check (the user id is taken from `auth.userId`), no storage and no validation. What Parley delivers is
- * compared with what this delivers on the same machine in the same run.
+ * compared with what this delivers on the same machine in the same run. A send with an acknowledgement
+ * callback is acknowledged with the `message_sent` payload, and a `clientMessageId` is echoed in the
+ * message, as Parley does: the same bytes on the wire per message.
  */
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -18,7 +20,8 @@ io.on('connection', (socket) => {
   const userId = String(socket.handshake.auth?.userId ?? socket.id);
   void socket.join(`user:${userId}`);
   socket.emit('connection', { success: true, user: { _id: userId, name: userId, username: userId } });
-  socket.on('send_message', (payload: { receiverId: string; content: string }) => {
+  type Payload = { receiverId: string; content: string; clientMessageId?: string };
+  socket.on('send_message', (payload: Payload, ack?: (reply: unknown) => void) => {
     const message = {
       _id: String(nextId++),
       content: payload.content,
@@ -28,8 +31,10 @@ io.on('connection', (socket) => {
       senderName: userId,
       receiverId: payload.receiverId,
       receiverName: payload.receiverId,
+      ...(payload.clientMessageId === undefined ? {} : { clientMessageId: payload.clientMessageId }),
     };
-    io.to(`user:${userId}`).emit('message_sent', { success: true, message });
+    const sent = { success: true, message };
+    io.to(`user:${userId}`).emit('message_sent', sent);
     io.to(`user:${payload.receiverId}`).emit('receive_message', message);
     io.to(`user:${payload.receiverId}`).emit('message_notification', {
       type: 'new_message',
@@ -37,6 +42,7 @@ io.on('connection', (socket) => {
       message: payload.content.slice(0, 100),
       timestamp: message.sentAt,
     });
+    if (typeof ack === 'function') ack(sent);
   });
 });
 

@@ -2,18 +2,25 @@
  * `npm run bench [-- scenario ...] [--quick]` runs the benchmark scenarios (default: all of them) and
  * prints their tables; JSON results go to bench/results/. Never part of `npm test`.
  *
- *   throughput    Parley vs the bare Socket.IO relay, 50 and 500 pairs (scenario 1)
+ *   throughput    Parley vs the bare Socket.IO relay, 50 and 500 pairs, plain sends and the typed
+ *                 client's (ack + clientMessageId); with BENCH_BASELINE_REF=<commit> also that commit's
+ *                 build, in the same run, and BENCH_CANDIDATE_REF=<commit or built directory> a third
+ *                 build; BENCH_PAIRS=50,500 the pair counts (scenario 1)
  *   connections   19,000 idle authenticated sockets; presence scope all vs contacts (scenario 2)
  *   history       get_message_history page 1 and 200 over 1,000,000 messages (scenario 3)
  *   cluster       throughput through 1 and 3 processes on PostgreSQL + Redis (scenario 4; needs
  *                 DATABASE_URL and REDIS_URL, skipped otherwise)
+ *   inbox         get_conversations page 1 and get_unread_count for a user in 10,000 conversations,
+ *                 1,000,000 messages, 100,000 users; SQLite, and PostgreSQL with DATABASE_URL (scenario 6)
  *
  * `--quick` shrinks every scenario to check that it runs. BENCH_WORKERS (load processes, default 2)
- * and BENCH_WINDOW (messages in flight per pair, default 4) tune the load.
+ * and BENCH_WINDOW (messages in flight per pair, default 4) tune the load; BENCH_ROUNDS (default 3) and
+ * BENCH_SECONDS (measured seconds per run, default 10) the throughput scenario's rounds.
  */
 import { clusterThroughputScenario } from './cluster-throughput.js';
 import { connectionsScenario } from './connections.js';
 import { historyScenario } from './history.js';
+import { inboxScenario } from './inbox.js';
 import { throughputScenario } from './throughput.js';
 
 const args = process.argv.slice(2);
@@ -28,9 +35,12 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       pairCounts: quick ? [50] : [50, 500],
       window,
       warmupMs: quick ? 1000 : 2000,
-      durationMs: quick ? 3000 : 10_000,
-      rounds: quick ? 1 : 3,
+      durationMs: quick ? 3000 : Number(process.env.BENCH_SECONDS ?? 10) * 1000,
+      rounds: quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 3),
       workers,
+      ...(process.env.BENCH_BASELINE_REF ? { baselineRef: process.env.BENCH_BASELINE_REF } : {}),
+      ...(process.env.BENCH_CANDIDATE_REF ? { candidateRef: process.env.BENCH_CANDIDATE_REF } : {}),
+      ...(process.env.BENCH_PAIRS ? { pairCounts: process.env.BENCH_PAIRS.split(',').map(Number) } : {}),
     }),
   connections: () =>
     connectionsScenario({
@@ -59,6 +69,21 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       workers,
     });
   },
+  inbox: () =>
+    inboxScenario({
+      users: quick ? 10_000 : 100_000,
+      messages: quick ? 100_000 : 1_000_000,
+      focusConversations: quick ? 1_000 : 10_000,
+      busyUsers: quick ? 20 : 200,
+      busyConversations: quick ? 200 : 1_000,
+      randomPairs: quick ? 10_000 : 100_000,
+      unreadShare: 0.25,
+      limit: 20,
+      requests: quick ? 300 : 5_000,
+      warmup: quick ? 50 : 200,
+      rounds: quick ? 1 : 2,
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    }),
 };
 
 const names = wanted.length > 0 ? wanted : Object.keys(scenarios);

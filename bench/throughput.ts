@@ -1,9 +1,15 @@
 /**
  * Scenario 1 — throughput and latency: P sender→receiver pairs, each keeping W messages in flight.
- * Delivered msgs/s and send→receive latency, for Parley and the bare relay alternating in one run.
+ * Delivered msgs/s and send→receive latency, for Parley and the bare relay alternating in one run; with
+ * `baselineRef` (BENCH_BASELINE_REF) also for another commit of Parley, built and run beside this one, and
+ * with `candidateRef` (BENCH_CANDIDATE_REF) for a third build (e.g. a copy with a change to try).
+ * Two send paths: `bare` (a plain `send_message`) and `ack` (the typed client's: a unique `clientMessageId`
+ * and an acknowledgement callback on every send; the relay acknowledges too).
  */
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SQLite } from '../src/store/sqlite-driver.js';
+import { type Baseline, buildBaseline } from './lib/baseline.js';
 import { type LatencySummary, machine, median, printTable, summarize, writeResult } from './lib/stats.js';
 import { type ServerHandle, startParley, startRelay } from './lib/server-process.js';
 import { type BenchUser, registerUsers } from './lib/users.js';
@@ -16,13 +22,26 @@ export interface ThroughputOptions {
   durationMs: number;
   rounds: number;
   workers: number;
+  /** Send paths to measure (default both). */
+  paths?: SendPath[];
+  /** A git ref of Parley to measure beside this checkout (e.g. the commit before a change). */
+  baselineRef?: string;
+  /** Another build to measure beside both (a ref, or a directory with a build in `dist/`). */
+  candidateRef?: string;
 }
+
+export type SendPath = 'bare' | 'ack';
 
 export interface RunResult extends LatencySummary {
   target: string;
+  path: SendPath;
   pairs: number;
   round: number;
   msgsPerSec: number;
+  /** The ack path: acknowledgements received while measuring, failed ones, and the send→ack latency. */
+  acked?: number;
+  ackFailures?: number;
+  ack?: LatencySummary;
 }
 
 /** Connects each pair's two users on one worker and drives them; returns msgs/s and latencies. */
@@ -31,8 +50,16 @@ export async function drive(
   users: BenchUser[],
   auth: 'token' | 'userId',
   workers: LoadWorker[],
-  options: Pick<ThroughputOptions, 'window' | 'warmupMs' | 'durationMs'>,
-): Promise<{ msgsPerSec: number; latency: LatencySummary; delivered: number }> {
+  options: Pick<ThroughputOptions, 'window' | 'warmupMs' | 'durationMs'> & { ack?: boolean },
+): Promise<{
+  msgsPerSec: number;
+  latency: LatencySummary;
+  delivered: number;
+  acked: number;
+  ackFailures: number;
+  ackFailureSamples: string[];
+  ack: LatencySummary;
+}> {
   const pairs = users.length / 2;
   // Pair p: sender users[2p], receiver users[2p+1]; pairs are dealt to workers round-robin. With several
   // server URLs, the sender and receiver of a pair connect to different servers.
@@ -90,6 +117,7 @@ export async function drive(
         window: options.window,
         warmupMs: options.warmupMs,
         durationMs: options.durationMs,
+        ack: options.ack ?? false,
       }),
     ),
   );
@@ -97,7 +125,15 @@ export async function drive(
   const delivered = results.reduce((n, r) => n + r.delivered, 0);
   const elapsed = Math.max(...results.map((r) => r.elapsedMs));
   const latency = summarize(results.flatMap((r) => r.latencies as number[]));
-  return { msgsPerSec: (delivered / elapsed) * 1000, latency, delivered };
+  return {
+    msgsPerSec: (delivered / elapsed) * 1000,
+    latency,
+    delivered,
+    acked: results.reduce((n, r) => n + r.acked, 0),
+    ackFailures: results.reduce((n, r) => n + r.ackFailures, 0),
+    ackFailureSamples: results.flatMap((r) => r.ackFailureSamples as string[]),
+    ack: summarize(results.flatMap((r) => r.ackLatencies as number[])),
+  };
 }
 
 const storedMessages = (server: ServerHandle): number => {
@@ -109,64 +145,161 @@ const storedMessages = (server: ServerHandle): number => {
   }
 };
 
+interface Target {
+  name: string;
+  server: ServerHandle;
+  users: BenchUser[];
+  auth: 'token' | 'userId';
+  delivered: number;
+}
+
+/** Round r runs the targets rotated by r - 1 (and the paths reversed every other round). */
+const rotated = <T>(list: T[], by: number): T[] => list.map((_, i) => list[(i + by) % list.length] as T);
+
 export async function throughputScenario(options: ThroughputOptions) {
+  const paths = options.paths ?? ['bare', 'ack'];
+  const baseline: Baseline | undefined = options.baselineRef ? buildBaseline(options.baselineRef) : undefined;
+  const candidate: Baseline | undefined = options.candidateRef
+    ? buildBaseline(options.candidateRef)
+    : undefined;
   const workers = startWorkers(options.workers);
+  const loadBefore = loadavg();
   const runs: RunResult[] = [];
   const summary: Array<Record<string, unknown>> = [];
+  const names = ['relay', ...(baseline ? ['baseline'] : []), ...(candidate ? ['candidate'] : []), 'parley'];
   try {
     for (const pairs of options.pairCounts) {
-      const relay = await startRelay();
-      const parley = await startParley();
+      const targets: Target[] = [];
       try {
-        const parleyUsers = await registerUsers(parley.url, pairs * 2);
-        const relayUsers = Array.from({ length: pairs * 2 }, (_, i) => ({
-          id: `relay-user-${i}`,
-          token: '',
-        }));
-        let deliveredToParley = 0;
+        const relay = await startRelay();
+        targets.push({
+          name: 'relay',
+          server: relay,
+          users: Array.from({ length: pairs * 2 }, (_, i) => ({ id: `relay-user-${i}`, token: '' })),
+          auth: 'userId',
+          delivered: 0,
+        });
+        for (const [name, build] of [
+          ['baseline', baseline],
+          ['candidate', candidate],
+        ] as const) {
+          if (!build) continue;
+          const server = await startParley({ root: build.root, kind: name });
+          targets.push({
+            name,
+            server,
+            users: await registerUsers(server.url, pairs * 2),
+            auth: 'token',
+            delivered: 0,
+          });
+        }
+        const parley = await startParley();
+        targets.push({
+          name: 'parley',
+          server: parley,
+          users: await registerUsers(parley.url, pairs * 2),
+          auth: 'token',
+          delivered: 0,
+        });
         for (let round = 1; round <= options.rounds; round++) {
-          for (const target of ['relay', 'parley'] as const) {
-            const r =
-              target === 'relay'
-                ? await drive([relay.url], relayUsers, 'userId', workers, options)
-                : await drive([parley.url], parleyUsers, 'token', workers, options);
-            if (target === 'parley') deliveredToParley += r.delivered;
-            runs.push({ target, pairs, round, msgsPerSec: r.msgsPerSec, ...r.latency });
-            console.log(
-              `  ${target.padEnd(6)} pairs=${pairs} round ${round}: ${r.msgsPerSec.toFixed(0)} msgs/s, ` +
-                `p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`,
-            );
+          const order = rotated(targets, round - 1);
+          const pathOrder = round % 2 === 1 ? paths : [...paths].reverse();
+          for (const target of order) {
+            for (const path of pathOrder) {
+              const r = await drive([target.server.url], target.users, target.auth, workers, {
+                ...options,
+                ack: path === 'ack',
+              });
+              if (r.ackFailures > 0) {
+                throw new Error(
+                  `${target.name}: ${r.ackFailures} sends refused: ${r.ackFailureSamples.join('; ')}`,
+                );
+              }
+              target.delivered += r.delivered;
+              runs.push({
+                target: target.name,
+                path,
+                pairs,
+                round,
+                msgsPerSec: r.msgsPerSec,
+                ...r.latency,
+                ...(path === 'ack' ? { acked: r.acked, ackFailures: r.ackFailures, ack: r.ack } : {}),
+              });
+              console.log(
+                `  ${target.name.padEnd(8)} ${path.padEnd(4)} pairs=${pairs} round ${round}: ` +
+                  `${r.msgsPerSec.toFixed(0)} msgs/s, p50 ${r.latency.p50.toFixed(2)} ms, ` +
+                  `p99 ${r.latency.p99.toFixed(2)} ms` +
+                  (path === 'ack' ? `, ack p99 ${r.ack.p99.toFixed(2)} ms` : ''),
+              );
+            }
           }
         }
-        const stored = storedMessages(parley);
-        const of = (t: string) => runs.filter((r) => r.pairs === pairs && r.target === t);
-        const med = (t: string, k: keyof RunResult) => median(of(t).map((r) => r[k] as number));
-        summary.push({
-          pairs,
-          window: options.window,
-          'relay msgs/s': med('relay', 'msgsPerSec'),
-          'parley msgs/s': med('parley', 'msgsPerSec'),
-          'msgs/s ratio': med('parley', 'msgsPerSec') / med('relay', 'msgsPerSec'),
-          'relay p50 ms': med('relay', 'p50'),
-          'parley p50 ms': med('parley', 'p50'),
-          'relay p99 ms': med('relay', 'p99'),
-          'parley p99 ms': med('parley', 'p99'),
-          'p99 ratio': med('parley', 'p99') / med('relay', 'p99'),
-          'parley max ms': Math.max(...of('parley').map((r) => r.max)),
-          'stored ≥ delivered':
-            stored >= deliveredToParley ? `yes (${stored})` : `NO (${stored} < ${deliveredToParley})`,
-        });
+        const stored: Record<string, string> = {};
+        for (const t of targets) {
+          if (t.name === 'relay') continue;
+          const n = storedMessages(t.server);
+          stored[t.name] = n >= t.delivered ? `yes (${n})` : `NO (${n} < ${t.delivered})`;
+        }
+        for (const path of paths) {
+          const of = (t: string) =>
+            runs.filter((r) => r.pairs === pairs && r.path === path && r.target === t);
+          const med = (t: string, k: 'msgsPerSec' | 'p50' | 'p99') => median(of(t).map((r) => r[k]));
+          /** Per-round ratios of msgs/s: the two ran back to back, under the same load from elsewhere. */
+          const roundRatios = (a: string, b: string) =>
+            of(a).map((r) => r.msgsPerSec / (of(b).find((x) => x.round === r.round)?.msgsPerSec ?? NaN));
+          const range = (values: number[]) =>
+            values.length > 1
+              ? `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`
+              : (values[0] ?? NaN).toFixed(2);
+          const row: Record<string, unknown> = { pairs, path };
+          for (const t of names) row[`${t} msgs/s`] = med(t, 'msgsPerSec');
+          row['parley / relay'] = med('parley', 'msgsPerSec') / med('relay', 'msgsPerSec');
+          if (baseline) {
+            row['baseline / relay'] = med('baseline', 'msgsPerSec') / med('relay', 'msgsPerSec');
+            row['parley / baseline'] = med('parley', 'msgsPerSec') / med('baseline', 'msgsPerSec');
+            const ratios = roundRatios('parley', 'baseline');
+            row['parley / baseline, median of rounds'] = median(ratios);
+            row['parley / baseline, range'] = range(ratios);
+          }
+          if (candidate) {
+            const ratios = roundRatios('candidate', baseline ? 'baseline' : 'parley');
+            row[`candidate / ${baseline ? 'baseline' : 'parley'}, median of rounds`] = median(ratios);
+            row[`candidate / ${baseline ? 'baseline' : 'parley'}, range`] = range(ratios);
+            row['candidate / parley, median of rounds'] = median(roundRatios('candidate', 'parley'));
+          }
+          for (const t of names) row[`${t} p50 ms`] = med(t, 'p50');
+          for (const t of names) row[`${t} p99 ms`] = med(t, 'p99');
+          if (path === 'ack') {
+            for (const t of names) row[`${t} ack p99 ms`] = median(of(t).map((r) => r.ack?.p99 ?? NaN));
+          }
+          row['stored ≥ delivered'] = Object.entries(stored)
+            .map(([t, v]) => `${t} ${v}`)
+            .join(', ');
+          summary.push(row);
+        }
       } finally {
-        await Promise.all([relay.stop(), parley.stop()]);
+        await Promise.all(targets.map((t) => t.server.stop()));
       }
     }
   } finally {
     workers.forEach((w) => w.stop());
+    baseline?.remove();
+    candidate?.remove();
   }
+  const loadAfter = loadavg();
   printTable(
-    'Throughput: Parley (SQLite, memory presence) vs the bare Socket.IO relay — medians of rounds',
+    `Throughput: Parley (SQLite, memory presence)${baseline ? ` and baseline ${baseline.ref}` : ''} vs the bare ` +
+      `Socket.IO relay — medians of ${options.rounds} rounds; 1-min load ${loadBefore[0]?.toFixed(1)} → ${loadAfter[0]?.toFixed(1)}`,
     summary,
   );
-  writeResult('throughput', { machine: await machine(), options, summary, runs });
+  writeResult('throughput', {
+    machine: await machine(),
+    options,
+    ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit } } : {}),
+    ...(candidate ? { candidate: { ref: candidate.ref, commit: candidate.commit } } : {}),
+    loadAverage: { before: loadBefore, after: loadAfter },
+    summary,
+    runs,
+  });
   return summary;
 }

@@ -69,7 +69,13 @@ async function waitReady(url: string, child: ChildProcess, output: () => string,
   throw new Error(`server did not become ready in ${timeoutMs} ms:\n${output()}`);
 }
 
-async function launch(kind: string, args: string[], env: Record<string, string>, dataDir: string) {
+async function launch(
+  kind: string,
+  args: string[],
+  env: Record<string, string>,
+  dataDir: string,
+  cwd: string = repoRoot,
+) {
   const port = Number(env.PORT) || (await freePort());
   // Parley's own settings come only from `env`: the bench's DATABASE_URL and REDIS_URL are for the
   // cluster scenario, not for every server it starts.
@@ -77,7 +83,7 @@ async function launch(kind: string, args: string[], env: Record<string, string>,
     Object.entries(process.env).filter(([k]) => !/^(DATABASE_|REDIS_|PRESENCE_|JWT_|DATA_DIR$)/.test(k)),
   );
   const child = spawn(process.execPath, args, {
-    cwd: repoRoot,
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...inherited, PORT: String(port), HOST: '127.0.0.1', ...env },
   });
@@ -115,15 +121,22 @@ async function launch(kind: string, args: string[], env: Record<string, string>,
  * Starts Parley from `dist/` with a fresh DATA_DIR (or the given one), logging at `warn`, without rate
  * limits or a per-IP connection cap.
  * `env` adds or overrides settings (DATABASE_URL, REDIS_URL, PRESENCE_SCOPE, …); `nodeArgs` adds node
- * flags before the script (e.g. `--expose-gc`).
+ * flags before the script (e.g. `--expose-gc`). `root` runs another build of Parley (a baseline built
+ * by `bench/lib/baseline.ts`) from its own `dist/`, instead of this checkout's.
  */
 export async function startParley(
-  options: { env?: Record<string, string>; dataDir?: string; nodeArgs?: string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    nodeArgs?: string[];
+    root?: string;
+    kind?: string;
+  } = {},
 ) {
-  buildParley();
+  if (!options.root) buildParley();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const handle = await launch(
-    'parley',
+    options.kind ?? 'parley',
     [...nodeFlags(), ...(options.nodeArgs ?? []), 'dist/main.js'],
     // Rate limits off: the load generators are one user sending as fast as it can, which is what they stop.
     // No per-IP session cap: the load workers open thousands of sockets from a handful of loopback addresses.
@@ -136,6 +149,7 @@ export async function startParley(
       ...options.env,
     },
     dataDir,
+    options.root,
   );
   const stop = handle.stop;
   handle.stop = async () => {

@@ -22,6 +22,13 @@ export function summarize(samples: ArrayLike<number>): LatencySummary {
   return { count, p50: at(50), p99: at(99), max: sorted[count - 1] as number, mean: sum / count };
 }
 
+/** The `p`th percentile (nearest rank) of latencies, e.g. 99.9. */
+export function percentile(samples: ArrayLike<number>, p: number): number {
+  const sorted = Float64Array.from(samples).sort();
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
 export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQLite } from '../src/store/sqlite-driver.js';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { connect } from './lib/socket.js';
 import { KyselyStore } from '../src/store/kysely-store.js';
 import { createSqliteDialect } from '../src/store/sqlite-dialect.js';
 import { type SeededMessage, seedMessages } from './lib/seed-messages.js';
@@ -79,22 +80,6 @@ function checkPage(
     }
   }
   if (full && reply.otherUser._id !== otherId) throw new Error(`${where}: otherUser ${reply.otherUser._id}`);
-}
-
-function connect(url: string, token: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      auth: { token },
-    });
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
 }
 
 /** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */

@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
-import { io, type Socket } from 'socket.io-client';
+import { connect } from './lib/socket.js';
 import { Argon2PasswordHasher } from '../src/security/argon2-password-hasher.js';
 import { JoseTokenIssuer } from '../src/security/jose-token-issuer.js';
 import { countUnread, inbox } from '../src/store/conversation-queries.js';
@@ -89,22 +89,6 @@ function checkCount(data: InboxData) {
     if (count !== data.focus.unreadMessages)
       throw new Error(`unread count ${count}, expected ${data.focus.unreadMessages}`);
   };
-}
-
-function connect(url: string, token: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      auth: { token },
-    });
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
 }
 
 /** Every statement the store's inbox page and unread count run, as Kysely compiles them for `db`. */

@@ -21,6 +21,11 @@ export interface StoreDialect {
    * transaction. Absent where there is a single writer (SQLite) and ids are in commit order already.
    */
   readonly orderCommits?: (tx: Kysely<Database>) => Promise<void>;
+  /**
+   * Whether a conversation view is read in one statement, its members and last message aggregated as JSON
+   * columns (PostgreSQL: one round trip and one plan instead of three); else in three simpler statements.
+   */
+  readonly embedsViews: boolean;
   /** Whether `err` is the driver's unique-constraint violation. */
   isUniqueViolation(err: unknown): boolean;
   /** Whether `err` is any integrity-constraint violation (unique, foreign key, not null, check). */

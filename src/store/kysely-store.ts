@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { ConversationMember, ConversationView, InboxPosition, Message, User } from '../domain/types.js';
 import * as conversations from './conversation-queries.js';
+import * as views from './conversation-views.js';
 import * as members from './member-queries.js';
 import { MessageWriter } from './message-writer.js';
 import { markConversationRead } from './read-cursors.js';
@@ -222,11 +223,11 @@ export class KyselyStore implements Store {
   }
 
   conversationFor(conversationId: string, viewerId: string): Promise<ConversationView | undefined> {
-    return conversations.conversationFor(this.db, conversationId, viewerId);
+    return views.conversationFor(this.db, this.dialect, conversationId, viewerId);
   }
 
   inbox(userId: string, page: { limit: number; after?: InboxPosition }): Promise<ConversationView[]> {
-    return conversations.inbox(this.db, userId, page);
+    return views.inbox(this.db, this.dialect, userId, page);
   }
 
   conversationMembers(

@@ -58,6 +58,7 @@ export function createPostgresDialect(options: {
       void (await sql`select set_config('lock_timeout', '5s', true),
         set_config('idle_in_transaction_session_timeout', '10s', true),
         pg_advisory_xact_lock(${MESSAGE_COMMIT_LOCK}, hashtext(current_schema()))`.execute(tx)),
+    embedsViews: true,
     isUniqueViolation: (err) => sqlState(err) === '23505',
     isConstraintViolation: (err) => sqlState(err).startsWith('23'),
   };

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { AppError } from '../domain/errors.js';
 import type { ReadState } from '../domain/types.js';
-import { readStateOf, viewColumns } from './conversation-queries.js';
+import { readStateOf, viewColumns } from './conversation-views.js';
 import { idOf, type Database } from './schema.js';
 
 /**

@@ -58,6 +58,7 @@ export function createSqliteDialect(file: string): StoreDialect {
     }),
     serialPrimaryKey: 'integer',
     currentSchema: async () => undefined,
+    embedsViews: false,
     isUniqueViolation: (err) => sqliteCode(err).startsWith('SQLITE_CONSTRAINT_UNIQUE'),
     isConstraintViolation: (err) => sqliteCode(err).startsWith('SQLITE_CONSTRAINT'),
   };

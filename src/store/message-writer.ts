@@ -6,16 +6,17 @@ import { Batcher } from './batcher.js';
 import { findDirect, openDirect } from './conversation-queries.js';
 import type { StoreDialect } from './dialect.js';
 import { PendingKeys } from './pending-keys.js';
+import { summarize, writeBatchSync, type MessageRow } from './message-batch.js';
 import { toMessageRow } from './rows.js';
 import { idOf, type Database } from './schema.js';
 import type { NewMessage } from './store.js';
 
-type Row = ReturnType<typeof toMessageRow>;
+type Row = MessageRow;
 
 /**
- * Stores messages: those sent in the same event-loop turn are inserted by one statement, and their
- * conversations' member rows (unread counts, newest message, activity time) updated in the same
- * transaction — one UPDATE per conversation in the batch — so counts never disagree with the messages.
+ * Stores messages: those sent in the same event-loop turn are stored as one batch, and their conversations'
+ * member rows (unread counts, newest message, activity time) updated in the same transaction, so counts
+ * never disagree with the messages.
  */
 export class MessageWriter {
   private readonly inserts: Batcher<Row, number>;
@@ -131,12 +132,15 @@ export class MessageWriter {
   }
 
   /**
-   * One multi-row INSERT, then one UPDATE of the member rows of every conversation in the batch, in one
-   * transaction (on PostgreSQL under the lock that orders commits: two statements, whatever the batch).
-   * Ids are assigned in VALUES order (rowid / bigserial), so the returned ids, sorted, belong to the rows
-   * in order — RETURNING itself promises no order.
+   * One transaction per batch. On SQLite, prepared statements run synchronously (`writeBatchSync`). On
+   * PostgreSQL, under the lock that orders commits, one multi-row INSERT and one UPDATE of the member rows
+   * of every conversation in the batch: two round trips, whatever the batch. Ids are assigned in VALUES
+   * order (bigserial), so the returned ids, sorted, belong to the rows in order — RETURNING itself promises
+   * no order.
    */
   private async insertRows(values: Row[]): Promise<number[]> {
+    const { inSyncTransaction } = this.dialect;
+    if (inSyncTransaction) return inSyncTransaction((db) => writeBatchSync(db, values));
     return this.db.transaction().execute(async (tx) => {
       await this.dialect.orderCommits?.(tx);
       const rows = await tx.insertInto('messages').values(values).returning('id').execute();
@@ -169,27 +173,4 @@ async function updateMembers(db: Kysely<Database>, batch: ReturnType<typeof summ
       last_message_id = case when cm.last_message_id < v.last_id then v.last_id else cm.last_message_id end,
       last_activity_at = case when cm.last_activity_at < v.last_at then v.last_at else cm.last_activity_at end
     from v where cm.conversation_id = v.conversation_id`.execute(db);
-}
-
-/** Per conversation of a batch: how many messages, how many each sender sent, the newest id and time. */
-function summarize(values: Row[], ids: number[]) {
-  const byConversation = new Map<
-    number,
-    { total: number; bySender: Map<number, number>; lastId: number; lastAt: number }
-  >();
-  values.forEach((v, i) => {
-    const id = ids[i] as number;
-    const c = byConversation.get(v.conversation_id) ?? {
-      total: 0,
-      bySender: new Map<number, number>(),
-      lastId: 0,
-      lastAt: 0,
-    };
-    c.total += 1;
-    c.bySender.set(v.sender_id, (c.bySender.get(v.sender_id) ?? 0) + 1);
-    c.lastId = Math.max(c.lastId, id);
-    c.lastAt = Math.max(c.lastAt, v.sent_at);
-    byConversation.set(v.conversation_id, c);
-  });
-  return byConversation;
 }

@@ -48,14 +48,17 @@ export function createSqliteDialect(file: string): StoreDialect {
   // better-sqlite3 waits synchronously: a lock held by another program (a backup, the sqlite3 shell)
   // stalls the event loop for up to this long before the write fails.
   database.pragma('busy_timeout = 1000');
+  const db = new Kysely<Database>({
+    dialect: new FifoSqliteDialect(
+      { database: withStatementCache(database) },
+      file === ':memory:' ? undefined : resolve(file),
+    ),
+  });
   return {
     name: 'sqlite',
-    db: new Kysely<Database>({
-      dialect: new FifoSqliteDialect(
-        { database: withStatementCache(database) },
-        file === ':memory:' ? undefined : resolve(file),
-      ),
-    }),
+    db,
+    // Holding Kysely's connection is holding the process's turn on the file (FifoSqliteDriver).
+    inSyncTransaction: (work) => db.connection().execute(async () => database.transaction(work)(database)),
     serialPrimaryKey: 'integer',
     currentSchema: async () => undefined,
     embedsViews: false,

@@ -15,11 +15,28 @@ import { createTestSchema, postgresSkip } from '../support/services.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Counts the INSERT statements into `messages` that the store runs. */
-function countingMessageInserts(): { plugin: KyselyPlugin; count: () => number } {
+/**
+ * Counts the batches of messages the store writes: INSERT statements into `messages` through Kysely
+ * (PostgreSQL), synchronous batch transactions (SQLite).
+ */
+function countingMessageInserts(dialect: StoreDialect): {
+  plugin: KyselyPlugin;
+  dialect: StoreDialect;
+  count: () => number;
+} {
   let inserts = 0;
+  const { inSyncTransaction } = dialect;
   return {
     count: () => inserts,
+    dialect: {
+      ...dialect,
+      ...(inSyncTransaction && {
+        inSyncTransaction: (work) => {
+          inserts += 1;
+          return inSyncTransaction(work);
+        },
+      }),
+    },
     plugin: {
       transformQuery: ({ node }) => {
         if (
@@ -55,8 +72,8 @@ function inflightDuplicates(
       const opened = await open();
       cleanup = opened.cleanup;
       await migrateToLatest(opened.dialect);
-      counter = countingMessageInserts();
-      store = new KyselyStore({ ...opened.dialect, db: opened.dialect.db.withPlugin(counter.plugin) });
+      counter = countingMessageInserts(opened.dialect);
+      store = new KyselyStore({ ...counter.dialect, db: opened.dialect.db.withPlugin(counter.plugin) });
       const user = (n: string) =>
         store.createUser({
           name: n,
@@ -74,7 +91,7 @@ function inflightDuplicates(
       await cleanup();
     });
 
-    it('stores one copy in one INSERT; the copy fails as a duplicate; other messages of the batch are stored', async () => {
+    it('stores one copy in one batch; the copy fails as a duplicate; other messages of the batch are stored', async () => {
       const sentAt = new Date();
       const before = counter.count();
       const [first, second, other] = await Promise.allSettled([
@@ -98,7 +115,7 @@ function inflightDuplicates(
       assert.equal(other.status, 'fulfilled');
       assert.equal(second.status, 'rejected');
       assert.ok(second.reason instanceof AppError && second.reason.code === 'DUPLICATE_MESSAGE');
-      // One statement for the whole batch: no failed batch retried row by row.
+      // One write for the whole batch: no failed batch retried row by row.
       assert.equal(counter.count() - before, 1);
       const stored = await store.findByClientMessageId(ada, 'c-1');
       assert.equal(stored?.id, first.status === 'fulfilled' ? first.value.id : undefined);

@@ -42,6 +42,8 @@ export interface RunResult extends LatencySummary {
   acked?: number;
   ackFailures?: number;
   ack?: LatencySummary;
+  /** The server's CPU time per delivered message while measuring, in µs (from /proc; load-independent-ish). */
+  cpuMicrosPerMsg?: number;
 }
 
 /** Connects each pair's two users on one worker and drives them; returns msgs/s and latencies. */
@@ -50,8 +52,14 @@ export async function drive(
   users: BenchUser[],
   auth: 'token' | 'userId',
   workers: LoadWorker[],
-  options: Pick<ThroughputOptions, 'window' | 'warmupMs' | 'durationMs'> & { ack?: boolean },
+  options: Pick<ThroughputOptions, 'window' | 'warmupMs' | 'durationMs'> & {
+    ack?: boolean;
+    /** Server processes whose CPU time to read over the measured window. */
+    servers?: ServerHandle[];
+  },
 ): Promise<{
+  /** CPU µs the servers used per delivered message over the measured window (NaN without `servers`). */
+  cpuMicrosPerMsg: number;
   msgsPerSec: number;
   latency: LatencySummary;
   delivered: number;
@@ -109,6 +117,14 @@ export async function drive(
       }));
     }),
   );
+  // The servers' CPU time over the measured window (the workers start it `warmupMs` after this call).
+  const cpu = () => (options.servers ?? []).reduce((t, s) => t + s.cpuSeconds(), 0);
+  let cpuStart = NaN;
+  let cpuEnd = NaN;
+  const timers = [
+    setTimeout(() => (cpuStart = cpu()), options.warmupMs),
+    setTimeout(() => (cpuEnd = cpu()), options.warmupMs + options.durationMs),
+  ];
   const results = await Promise.all(
     workers.map((w, i) =>
       w.call({
@@ -121,11 +137,13 @@ export async function drive(
       }),
     ),
   );
+  timers.forEach(clearTimeout);
   await Promise.all(workers.map((w) => w.call({ type: 'close' })));
   const delivered = results.reduce((n, r) => n + r.delivered, 0);
   const elapsed = Math.max(...results.map((r) => r.elapsedMs));
   const latency = summarize(results.flatMap((r) => r.latencies as number[]));
   return {
+    cpuMicrosPerMsg: ((cpuEnd - cpuStart) * 1e6) / delivered,
     msgsPerSec: (delivered / elapsed) * 1000,
     latency,
     delivered,
@@ -209,6 +227,7 @@ export async function throughputScenario(options: ThroughputOptions) {
               const r = await drive([target.server.url], target.users, target.auth, workers, {
                 ...options,
                 ack: path === 'ack',
+                servers: [target.server],
               });
               if (r.ackFailures > 0) {
                 throw new Error(
@@ -222,13 +241,14 @@ export async function throughputScenario(options: ThroughputOptions) {
                 pairs,
                 round,
                 msgsPerSec: r.msgsPerSec,
+                cpuMicrosPerMsg: r.cpuMicrosPerMsg,
                 ...r.latency,
                 ...(path === 'ack' ? { acked: r.acked, ackFailures: r.ackFailures, ack: r.ack } : {}),
               });
               console.log(
                 `  ${target.name.padEnd(8)} ${path.padEnd(4)} pairs=${pairs} round ${round}: ` +
                   `${r.msgsPerSec.toFixed(0)} msgs/s, p50 ${r.latency.p50.toFixed(2)} ms, ` +
-                  `p99 ${r.latency.p99.toFixed(2)} ms` +
+                  `p99 ${r.latency.p99.toFixed(2)} ms, ${r.cpuMicrosPerMsg.toFixed(1)} µs CPU/msg` +
                   (path === 'ack' ? `, ack p99 ${r.ack.p99.toFixed(2)} ms` : ''),
               );
             }
@@ -243,7 +263,8 @@ export async function throughputScenario(options: ThroughputOptions) {
         for (const path of paths) {
           const of = (t: string) =>
             runs.filter((r) => r.pairs === pairs && r.path === path && r.target === t);
-          const med = (t: string, k: 'msgsPerSec' | 'p50' | 'p99') => median(of(t).map((r) => r[k]));
+          const med = (t: string, k: 'msgsPerSec' | 'p50' | 'p99' | 'cpuMicrosPerMsg') =>
+            median(of(t).map((r) => r[k] ?? NaN));
           /** Per-round ratios of msgs/s: the two ran back to back, under the same load from elsewhere. */
           const roundRatios = (a: string, b: string) =>
             of(a).map((r) => r.msgsPerSec / (of(b).find((x) => x.round === r.round)?.msgsPerSec ?? NaN));
@@ -267,6 +288,11 @@ export async function throughputScenario(options: ThroughputOptions) {
             row[`candidate / ${baseline ? 'baseline' : 'parley'}, range`] = range(ratios);
             row['candidate / parley, median of rounds'] = median(roundRatios('candidate', 'parley'));
           }
+          // Server CPU per message: what the server spends, whatever share of the cores it got.
+          for (const t of names) row[`${t} µs CPU/msg`] = med(t, 'cpuMicrosPerMsg');
+          if (baseline)
+            row['parley / baseline CPU/msg'] =
+              med('parley', 'cpuMicrosPerMsg') / med('baseline', 'cpuMicrosPerMsg');
           for (const t of names) row[`${t} p50 ms`] = med(t, 'p50');
           for (const t of names) row[`${t} p99 ms`] = med(t, 'p99');
           if (path === 'ack') {

@@ -17,6 +17,8 @@ export interface ServerHandle {
   dataDir: string;
   /** Resident set size of the server process, from /proc. */
   rssBytes(): number;
+  /** CPU time the server process has used so far (user + system), in seconds, from /proc. */
+  cpuSeconds(): number;
   output(): string;
   stop(): Promise<void>;
 }
@@ -51,6 +53,18 @@ const readRss = (pid: number): number => {
     return match ? Number(match[1]) * 1024 : 0;
   } catch {
     return 0;
+  }
+};
+
+/** utime + stime of a process, from /proc/<pid>/stat (in clock ticks of 1/100 s on Linux). */
+const readCpu = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
   }
 };
 
@@ -101,6 +115,7 @@ async function launch(
     pid: child.pid ?? 0,
     dataDir,
     rssBytes: () => readRss(child.pid ?? 0),
+    cpuSeconds: () => readCpu(child.pid ?? 0),
     output: () => log,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {

@@ -21,7 +21,9 @@ export class RoomEmitter {
   /** Every socket of each of `userIds`; one emit however many users. */
   toUsers<E extends ServerEventName>(userIds: readonly string[], event: E, payload: ServerPayload<E>): void {
     if (userIds.length === 0) return;
-    (this.io.to(userIds.map(userRoom)).emit as (e: string, p: unknown) => void)(event, payload);
+    // One room by name: the adapter then skips the set it builds to send once to sockets in several rooms.
+    const rooms = userIds.length === 1 ? userRoom(userIds[0] as string) : userIds.map(userRoom);
+    (this.io.to(rooms).emit as (e: string, p: unknown) => void)(event, payload);
   }
 
   /** Every connected socket except those of `exceptUserId`. */

@@ -93,7 +93,9 @@ export function attachSocketHandlers(
   io.on('connection', (socket) => {
     const user = socket.data.user;
     void socket.join(userRoom(user.id));
-    track(joinGroupRooms(socket, services, logger));
+    // The socket is in its groups' rooms before it is told `online_users`: from then on it receives
+    // every group event (a client fetching its inbox after that misses nothing).
+    const inGroups = joinGroupRooms(socket, services, logger);
     metrics?.socketConnections.inc();
     if (metrics) {
       const delivered = metrics.messagesDelivered;
@@ -115,16 +117,18 @@ export function attachSocketHandlers(
       success: true,
       user: { _id: user.id, name: user.name, username: user.username },
     });
-    const joined = services.presence.connected(user, socket.id).then(
-      (online) => {
-        socket.emit('online_users', toOnlineUsers(online, options.onlineUsersEmail));
-      },
-      (err: unknown) => {
-        // Presence is down (Redis unreachable): the socket still works; its list is empty until it reconnects.
-        logger.error({ err, userId: user.id }, 'presence bookkeeping failed on connect');
-        socket.emit('online_users', []);
-      },
-    );
+    const joined = inGroups
+      .then(() => services.presence.connected(user, socket.id))
+      .then(
+        (online) => {
+          socket.emit('online_users', toOnlineUsers(online, options.onlineUsersEmail));
+        },
+        (err: unknown) => {
+          // Presence is down (Redis unreachable): the socket still works; its list is empty until it reconnects.
+          logger.error({ err, userId: user.id }, 'presence bookkeeping failed on connect');
+          socket.emit('online_users', []);
+        },
+      );
     track(joined);
     socket.on('disconnect', () => {
       track(

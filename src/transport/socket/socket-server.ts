@@ -117,8 +117,9 @@ export function attachSocketHandlers(
       success: true,
       user: { _id: user.id, name: user.name, username: user.username },
     });
-    const joined = inGroups
-      .then(() => services.presence.connected(user, socket.id))
+    // Presence starts at once (`connection.opened` is published now); `online_users` waits for both.
+    const joined = Promise.all([services.presence.connected(user, socket.id), inGroups])
+      .then(([online]) => online)
       .then(
         (online) => {
           socket.emit('online_users', toOnlineUsers(online, options.onlineUsersEmail));

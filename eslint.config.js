@@ -29,6 +29,12 @@ export const SOCKET_EVENT_NAMES = [
   'get_conversation',
   'open_direct',
   'mark_conversation_read',
+  'conversation_updated',
+  'create_group',
+  'update_conversation',
+  'add_members',
+  'remove_member',
+  'set_member_role',
 ];
 const socketEventName = `/^(${SOCKET_EVENT_NAMES.join('|')})$/`;
 const namesSocketEvent =

@@ -24,6 +24,7 @@ import { registerHttpAuth } from './transport/http/http-auth.js';
 import { registerHttpErrors } from './transport/http/http-errors.js';
 import { registerJsonParser } from './transport/http/json-parser.js';
 import { conversationRoutes } from './transport/http/conversation-routes.js';
+import { groupRoutes } from './transport/http/group-routes.js';
 import { messageRoutes } from './transport/http/message-routes.js';
 import { metricsRoutes } from './transport/http/metrics-routes.js';
 import { userRoutes } from './transport/http/user-routes.js';
@@ -180,6 +181,7 @@ async function parleyPlugin(fastify: FastifyInstance, options: ParleyPluginOptio
     userRoutes(api, services, requireUser);
     messageRoutes(api, services, requireUser);
     conversationRoutes(api, services, requireUser);
+    groupRoutes(api, services, requireUser);
     metricsRoutes(api, metrics.registry, config.metricsToken);
     asyncApiRoutes(api);
     if (standalone) demoRoutes(api);

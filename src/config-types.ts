@@ -47,6 +47,8 @@ export interface Config {
   jwtIdClaims: readonly string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxMessageLength: number;
+  /** Most members a group may have (its owner included). */
+  maxGroupMembers: number;
   typingTimeoutMs: number;
   /** `*` for any origin, or a list of allowed origins. */
   corsOrigins: '*' | string[];
@@ -87,6 +89,10 @@ export interface RateLimits {
   register?: readonly Rate[];
   /** Reads (history, sync, unread count, user search; socket and REST together), per user. */
   query?: readonly Rate[];
+  /** Groups created, per user. */
+  groupCreate?: readonly Rate[];
+  /** Changes to groups (title, members, roles, leaving), per user. */
+  membership?: readonly Rate[];
   /** Failed Socket.IO handshakes (refused authentication) per client IP; past it, handshakes are refused. */
   handshakeFailure?: readonly Rate[];
   /** Admin UI password attempts per client IP (each one costs a bcrypt check); a success clears it. */

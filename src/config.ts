@@ -93,6 +93,9 @@ const schema = z
       .transform((v) => Object.freeze(v.split(',').map((r) => r.trim()))),
     MAX_PENDING_PASSWORD_HASHES: int('MAX_PENDING_PASSWORD_HASHES', 1, 10_000).default(64),
     RATE_LIMIT_QUERY: rate('RATE_LIMIT_QUERY', '600/60s'),
+    RATE_LIMIT_GROUP_CREATE: rate('RATE_LIMIT_GROUP_CREATE', '30/60m'),
+    RATE_LIMIT_MEMBERSHIP: rate('RATE_LIMIT_MEMBERSHIP', '120/60s'),
+    MAX_GROUP_MEMBERS: int('MAX_GROUP_MEMBERS', 2, 100_000).default(1000),
     RATE_LIMIT_HANDSHAKE_FAILURES: rate('RATE_LIMIT_HANDSHAKE_FAILURES', '100/60s'),
     MAX_CONNECTIONS_PER_IP: z
       .string()
@@ -182,6 +185,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
             registerIp: windows(e.RATE_LIMIT_REGISTER_IP),
             register: windows(e.RATE_LIMIT_REGISTER),
             query: windows(e.RATE_LIMIT_QUERY),
+            groupCreate: windows(e.RATE_LIMIT_GROUP_CREATE),
+            membership: windows(e.RATE_LIMIT_MEMBERSHIP),
             handshakeFailure: windows(e.RATE_LIMIT_HANDSHAKE_FAILURES),
             adminUi: windows(e.RATE_LIMIT_ADMIN_UI),
             adminUiAll: windows(e.RATE_LIMIT_ADMIN_UI_ALL),
@@ -211,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     jwtIdClaims: Object.freeze(e.JWT_ID_CLAIMS),
     logLevel: e.LOG_LEVEL,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    maxGroupMembers: e.MAX_GROUP_MEMBERS,
     databasePoolMax: e.DATABASE_POOL_MAX,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     socketMaxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES,

@@ -9,6 +9,7 @@ import { JoseTokenIssuer } from './security/jose-token-issuer.js';
 import { AuthService } from './services/auth-service.js';
 import { ConversationService } from './services/conversation-service.js';
 import { EventBus, type EventSource } from './services/event-bus.js';
+import { GroupService } from './services/group-service.js';
 import { MessagingService } from './services/messaging-service.js';
 import { systemClock, type ExternalIdentity, type Logger } from './services/ports.js';
 import { PresenceService } from './services/presence-service.js';
@@ -38,6 +39,14 @@ export function buildServices(deps: {
   const events = new EventBus(logger);
   const users = new UserService(store, undefined, limits);
   const conversations = new ConversationService({ store, users, events, clock, limits });
+  const groups = new GroupService({
+    store,
+    events,
+    clock,
+    limits,
+    conversations,
+    maxMembers: config.maxGroupMembers,
+  });
   const typing = new TypingService({
     state: realtime.typingState,
     users,
@@ -86,7 +95,7 @@ export function buildServices(deps: {
     ...(hooks?.beforeSend ? { beforeSend: (draft: SendDraft) => hooks.beforeSend?.(draft) } : {}),
     options: { maxContentLength: config.maxMessageLength, defaultPageSize: 50 },
   });
-  return { events, users, conversations, typing, presence, auth, messaging };
+  return { events, users, conversations, groups, typing, presence, auth, messaging };
 }
 
 /**

@@ -8,6 +8,7 @@ import type {
 } from '../protocol/events.js';
 import * as In from '../protocol/inputs.js';
 import * as Out from '../protocol/outputs.js';
+import { groupClientEvents, groupServerEvents } from './group-events.js';
 
 /**
  * The one table of Socket.IO events for the docs: every event of the typed event maps with the zod
@@ -120,6 +121,7 @@ export const serverEvents = {
     description: `To this socket, when one of its events fails (the connection stays open), for an unknown event (\`Unknown event: <name>\`), and just before the server disconnects a socket whose token expired (\`${defaultMessages.TOKEN_EXPIRED}\`).`,
     payload: Out.errorPayload,
   },
+  ...groupServerEvents,
 } satisfies Record<ServerEventName, ServerEventDoc>;
 
 /** Every client → server event of `ClientToServerEvents`: its payload, its acknowledgement. */
@@ -134,7 +136,7 @@ export const clientEvents = {
   mark_message_read: {
     summary: 'Mark a received message read',
     description:
-      "Only its receiver may. `message_read` goes to the sender's sockets, `message_read_confirmed` to the reader's.",
+      "In a direct conversation only its receiver may: `message_read` goes to the sender's sockets, `message_read_confirmed` to the reader's. In a group, any member: their read cursor moves up to it (`conversation_read` to every member) and `message_read_confirmed` goes to the reader's sockets.",
     payload: In.markMessageReadInput,
     ack: Out.messageReadConfirmedPayload,
   },
@@ -204,6 +206,7 @@ export const clientEvents = {
     ack: Out.missedMessagesPayload,
     reply: 'missed_messages',
   },
+  ...groupClientEvents,
 } satisfies Record<ClientEventName, ClientEventDoc>;
 
 // Compile-time checks that the tables say what the typed event maps say: each schema's type is exactly

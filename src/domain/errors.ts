@@ -16,6 +16,9 @@ export type ErrorCode =
   | 'MESSAGE_NOT_FOUND'
   | 'CONVERSATION_NOT_FOUND'
   | 'ACCESS_DENIED'
+  | 'UNKNOWN_USER'
+  | 'GROUP_FULL'
+  | 'DIRECT_MEMBERSHIP'
   | 'SEND_FAILED'
   | 'SEND_REJECTED'
   | 'DUPLICATE_MESSAGE'
@@ -39,6 +42,11 @@ export const defaultMessages: Record<ErrorCode, string> = {
   MESSAGE_NOT_FOUND: 'Message not found',
   CONVERSATION_NOT_FOUND: 'Conversation not found',
   ACCESS_DENIED: 'Access denied',
+  /** Always thrown with the id: `Unknown user: <id>`. */
+  UNKNOWN_USER: 'Unknown user',
+  /** Always thrown with the limit: `Group is full: at most <N> members`. */
+  GROUP_FULL: 'Group is full',
+  DIRECT_MEMBERSHIP: 'Direct conversations have exactly two members',
   SEND_FAILED: 'Failed to send message',
   SEND_REJECTED: 'Message rejected',
   DUPLICATE_MESSAGE: 'Message already sent',
@@ -70,3 +78,10 @@ export class RateLimitedError extends AppError {
     super('RATE_LIMITED', `Too many ${what}: try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`);
   }
 }
+
+/** `Unknown user: <id>`: a user id that names nobody (or, for a role change, no member of the group). */
+export const unknownUser = (id: string): AppError => new AppError('UNKNOWN_USER', `Unknown user: ${id}`);
+
+/** `Group is full: at most <N> members`. */
+export const groupFull = (max: number): AppError =>
+  new AppError('GROUP_FULL', `Group is full: at most ${max} members`);

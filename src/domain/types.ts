@@ -70,6 +70,24 @@ export interface ConversationView extends Conversation {
   viewer: ReadState;
 }
 
+/** What changed in a conversation's title, members or roles. */
+export type ConversationChangeType =
+  'created' | 'renamed' | 'members_added' | 'member_removed' | 'member_left' | 'role_changed';
+
+export interface ConversationChange {
+  type: ConversationChangeType;
+  /** Who made the change (for `member_left`, the member who left). */
+  by: string;
+  /** The members the change is about: added, removed, left, or whose role changed. */
+  userIds?: string[];
+}
+
+/** Who has read a message (their read cursor passed it), and when their cursor last moved. */
+export interface MessageReceipts {
+  messageId: string;
+  readBy: Array<{ userId: string; readAt: Date }>;
+}
+
 /** Where a page of the inbox ends: the next page starts after this conversation. */
 export interface InboxPosition {
   lastActivityAt: number;

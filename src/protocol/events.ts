@@ -20,6 +20,7 @@ export interface ServerToClientEvents {
   conversations: (payload: Out.ConversationsPayload) => void;
   conversation: (payload: Out.ConversationPayload) => void;
   conversation_read: (payload: Out.ConversationReadPayload) => void;
+  conversation_updated: (payload: Out.ConversationUpdatedPayload) => void;
   error: (payload: Out.ErrorPayload) => void;
 }
 
@@ -49,6 +50,17 @@ export interface ClientToServerEvents {
   mark_conversation_read: (
     payload: z.input<typeof In.markConversationReadInput>,
     ack?: Ack<Out.MarkConversationReadPayload>,
+  ) => void;
+  create_group: (payload: z.input<typeof In.createGroupInput>, ack?: Ack<Out.ConversationPayload>) => void;
+  update_conversation: (
+    payload: z.input<typeof In.updateConversationInput>,
+    ack?: Ack<Out.GroupChangedPayload>,
+  ) => void;
+  add_members: (payload: z.input<typeof In.addMembersInput>, ack?: Ack<Out.GroupChangedPayload>) => void;
+  remove_member: (payload: z.input<typeof In.removeMemberInput>, ack?: Ack<Out.GroupChangedPayload>) => void;
+  set_member_role: (
+    payload: z.input<typeof In.setMemberRoleInput>,
+    ack?: Ack<Out.GroupChangedPayload>,
   ) => void;
 }
 

@@ -134,11 +134,80 @@ export const conversationIdInput = z.object({ conversationId: idField('conversat
 
 export const openDirectInput = z.object({ userId: idField('userId') });
 
-/** `POST /api/conversations`: `{type: 'direct', userId}` opens the pair's conversation. */
-export const createConversationInput = z.object({
-  type: z.literal('direct', { error: "type must be 'direct'" }),
+/** Most user ids one call may list (`memberIds`, `userIds`); `MAX_GROUP_MEMBERS` bounds the group. */
+export const MAX_IDS_PER_CALL = 1000;
+
+/** A group's title: trimmed, 1–100 characters (code points). */
+export const titleField = textField('title')
+  .trim()
+  .min(1, 'title must not be empty')
+  .refine((t) => t.length <= 100 || Array.from(t).length <= 100, 'title must be at most 100 characters');
+
+/** A list of user ids: strings, trimmed, at most `MAX_IDS_PER_CALL`. */
+const userIdList = (field: string) =>
+  z
+    .array(
+      z
+        .string({ error: `${field} must contain only user ids (strings)` })
+        .trim()
+        .min(1, `${field} must not contain empty ids`)
+        .max(128, `${field} contains an id that is too long`)
+        .refine((s) => !s.includes('\u0000') && s.isWellFormed(), `${field} contains an invalid id`),
+      { error: typeError(field, 'an array of user ids') },
+    )
+    .max(MAX_IDS_PER_CALL, `${field} must list at most ${MAX_IDS_PER_CALL} users`);
+
+/** `create_group`: a title and the other members (the creator is the owner; `memberIds` may be empty). */
+export const createGroupInput = z.object({
+  title: titleField,
+  memberIds: userIdList('memberIds')
+    .nullish()
+    .transform((v) => v ?? []),
+});
+
+const createDirectBody = z.object({ type: z.literal('direct'), userId: idField('userId') });
+const createGroupBody = createGroupInput.extend({ type: z.literal('group') });
+
+/**
+ * `POST /api/conversations`: `{type: 'direct', userId}` opens the pair's conversation; `{type: 'group',
+ * title, memberIds}` creates a group.
+ */
+export const createConversationInput = z.discriminatedUnion('type', [createDirectBody, createGroupBody], {
+  error: (issue) =>
+    issue.code === 'invalid_union' || issue.code === 'invalid_value'
+      ? "type must be 'direct' or 'group'"
+      : undefined,
+});
+
+/** `update_conversation` (and `PATCH /api/conversations/:id` with the id in the path). */
+export const updateConversationBody = z.object({ title: titleField });
+export const updateConversationInput = updateConversationBody.extend({
+  conversationId: idField('conversationId'),
+});
+
+/** `add_members` (and `POST /api/conversations/:id/members`). */
+export const addMembersBody = z.object({
+  userIds: userIdList('userIds').min(1, 'userIds must list at least one user'),
+});
+export const addMembersInput = addMembersBody.extend({ conversationId: idField('conversationId') });
+
+/** `remove_member` (and `DELETE /api/conversations/:id/members/:userId`). */
+export const removeMemberInput = z.object({
+  conversationId: idField('conversationId'),
   userId: idField('userId'),
 });
+
+/** `set_member_role` (and `PATCH /api/conversations/:id/members/:userId`). */
+export const setMemberRoleBody = z.object({
+  role: z.enum(['owner', 'admin', 'member'], { error: "role must be 'owner', 'admin' or 'member'" }),
+});
+export const setMemberRoleInput = setMemberRoleBody.extend({
+  conversationId: idField('conversationId'),
+  userId: idField('userId'),
+});
+
+/** `DELETE` and `PATCH /api/conversations/:id/members/:userId`. */
+export const memberParams = z.object({ id: idField('id'), userId: idField('userId') });
 
 export const markConversationReadInput = z.object({
   conversationId: idField('conversationId'),

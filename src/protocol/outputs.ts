@@ -132,6 +132,37 @@ export const markConversationReadPayload = z.object({
   lastReadMessageId: z.string().nullable(),
   unreadCount: z.number().int(),
 });
+export const conversationChange = z.object({
+  type: z.enum(['created', 'renamed', 'members_added', 'member_removed', 'member_left', 'role_changed']),
+  by: z.string().describe('who made the change (for member_left: who left)'),
+  userIds: z
+    .array(z.string())
+    .optional()
+    .describe('whom it is about: the members created with, added, removed, who left, whose role changed'),
+});
+/** To every socket of every member (and of those who just left or were removed) on every group change. */
+export const conversationUpdatedPayload = z.object({
+  conversation: wireConversation.describe(
+    'the conversation after the change, the same for every member: `unreadCount` 0 and `lastReadMessageId` null (not the viewer’s: keep your own)',
+  ),
+  change: conversationChange,
+});
+/** The answer to a group change: the group as the caller sees it afterwards. */
+export const groupChangedPayload = z.object({
+  success: z.literal(true),
+  conversation: wireConversation.describe(
+    'as the caller sees it after the change; after leaving, as in `conversation_updated`',
+  ),
+});
+export const receiptsPayload = z.object({
+  messageId: z.string(),
+  readBy: z
+    .array(z.object({ userId: z.string(), readAt: isoDate }))
+    .describe('members whose read cursor passed the message, with when it last moved; oldest first'),
+  deliveredTo: z
+    .array(z.object({ userId: z.string(), deliveredAt: isoDate }))
+    .describe('members who received it: for now those who read it (delivery cursors come later)'),
+});
 export const errorPayload = z.object({ message: z.string() });
 export const ackErrorPayload = z.object({ success: z.literal(false), message: z.string() });
 export const successPayload = z.object({ success: z.literal(true) });
@@ -159,3 +190,6 @@ export type MembersPayload = z.infer<typeof membersPayload>;
 export type ConversationReadPayload = z.infer<typeof conversationReadPayload>;
 export type MarkConversationReadPayload = z.infer<typeof markConversationReadPayload>;
 export type AckErrorPayload = z.infer<typeof ackErrorPayload>;
+export type ConversationUpdatedPayload = z.infer<typeof conversationUpdatedPayload>;
+export type GroupChangedPayload = z.infer<typeof groupChangedPayload>;
+export type ReceiptsPayload = z.infer<typeof receiptsPayload>;

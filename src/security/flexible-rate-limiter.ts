@@ -20,6 +20,8 @@ const WHAT: Record<LimitedAction, string> = {
   registerIp: 'registrations',
   register: 'registrations',
   query: 'requests',
+  groupCreate: 'groups created',
+  membership: 'group changes',
   handshakeFailure: 'failed connection attempts',
   adminUi: 'admin UI login attempts',
   adminUiAll: 'admin UI login attempts',

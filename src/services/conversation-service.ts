@@ -5,11 +5,13 @@ import type {
   ConversationView,
   InboxPosition,
   Message,
+  MessageReceipts,
   ReadState,
   User,
 } from '../domain/types.js';
 import type { ConversationInfo, Store } from '../store/store.js';
 import type { EventBus } from './event-bus.js';
+import { receiptsOf } from './group-reads.js';
 import type { Clock, RateLimiter } from './ports.js';
 import type { UserService } from './user-service.js';
 
@@ -113,14 +115,20 @@ export class ConversationService {
    * reader is told on every call (with their unread count), the other members when the cursor moved.
    */
   async markRead(user: User, conversationId: string, messageId?: string): Promise<ReadState> {
-    const { store, events, clock, limits } = this.deps;
-    await limits.consume('read', user.id);
+    await this.deps.limits.consume('read', user.id);
+    return this.moveCursor(user, conversationId, messageId);
+  }
+
+  /** `markRead` without the rate limit: for a caller that counted the call already. */
+  async moveCursor(user: User, conversationId: string, messageId?: string): Promise<ReadState> {
+    const { store, events, clock } = this.deps;
     const result = await store.markConversationRead(conversationId, user.id, messageId, clock.now());
     if (!result) throw new AppError('CONVERSATION_NOT_FOUND');
     const { state, moved } = result;
     const info = await this.info(conversationId);
     const otherMemberIds = info?.memberIds.filter((id) => id !== user.id) ?? [];
-    events.emit('conversation.read', { state, moved, otherMemberIds });
+    const conversationType = info?.type ?? 'direct';
+    events.emit('conversation.read', { state, moved, otherMemberIds, conversationType });
     return state;
   }
 
@@ -158,6 +166,16 @@ export class ConversationService {
     const info = await this.info(conversationId);
     if (!info?.memberIds.includes(user.id)) throw new AppError('CONVERSATION_NOT_FOUND');
     return info;
+  }
+
+  /** The groups the user is a member of: the rooms their sockets join. */
+  groupIds(user: User): Promise<string[]> {
+    return this.deps.store.groups.groupIdsOf(user.id);
+  }
+
+  /** Who has read a message the caller sent (see `receiptsOf`). */
+  receipts(user: User, messageId: string): Promise<MessageReceipts> {
+    return receiptsOf({ ...this.deps, conversations: this }, user, messageId);
   }
 
   /** Forgets what is cached about a user's conversations (the user was deleted). */

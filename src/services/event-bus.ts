@@ -1,4 +1,11 @@
-import type { Message, ReadState, User } from '../domain/types.js';
+import type {
+  ConversationChange,
+  ConversationType,
+  ConversationView,
+  Message,
+  ReadState,
+  User,
+} from '../domain/types.js';
 import type { Logger } from './ports.js';
 
 /** A new message, just stored (published after the commit, never before). */
@@ -11,6 +18,22 @@ export interface MessageStored {
   recipientIds: string[];
   /** A group's title; null for a direct conversation. */
   conversationTitle: string | null;
+  conversationType: ConversationType;
+}
+
+/**
+ * A group's title, members or roles changed (committed). Published with `emitAndWait`: the change is
+ * acknowledged only once its subscribers are done, so the socket transport has moved the members'
+ * sockets in or out of the conversation's fan-out before anyone is told it happened.
+ */
+export interface ConversationChanged {
+  /** As nobody in particular sees it: no viewer's cursor or unread count (see `GroupStore.neutralView`). */
+  conversation: ConversationView;
+  change: ConversationChange;
+  /** Users who became members: their sockets start receiving the conversation's events. */
+  joined: string[];
+  /** Users who stopped being members: their sockets stop receiving them (they are told this change). */
+  left: string[];
 }
 
 /** A user came online (their first connection) or went offline (their last one closed, or their process died). */
@@ -38,15 +61,36 @@ export interface DomainEvents {
   /** A retried send (same `clientMessageId`) was answered with the message stored the first time. */
   'message.resent': { message: Message; sender: User; receiver: User | null };
   /** The receiver marked a message of a direct conversation read. */
-  'message.read': { message: Message & { readAt: Date }; sender: User; reader: User };
+  /**
+   * The receiver marked a message of a direct conversation read, or a member marked a group message
+   * read (their cursor moved to it: `conversation.read` tells the other members).
+   */
+  'message.read': {
+    message: Message & { readAt: Date };
+    sender: User;
+    reader: User;
+    conversationType: ConversationType;
+  };
   /**
    * A member marked a conversation read. `moved`: their cursor went forward (else it stayed where it
    * was); `otherMemberIds`: the conversation's other members.
    */
-  'conversation.read': { state: ReadState; moved: boolean; otherMemberIds: string[] };
+  'conversation.read': {
+    state: ReadState;
+    moved: boolean;
+    otherMemberIds: string[];
+    conversationType: ConversationType;
+  };
+  'conversation.changed': ConversationChanged;
   'presence.changed': PresenceChanged;
   /** A member started or stopped typing in a conversation (stopping includes timing out and going offline). */
-  'typing.changed': { typist: User; conversationId: string; recipientIds: string[]; isTyping: boolean };
+  'typing.changed': {
+    typist: User;
+    conversationId: string;
+    conversationType: ConversationType;
+    recipientIds: string[];
+    isTyping: boolean;
+  };
   'connection.opened': ConnectionChanged;
   'connection.closed': ConnectionChanged;
 }
@@ -82,16 +126,32 @@ export class EventBus<Events extends object = DomainEvents> implements EventSour
   }
 
   emit<E extends keyof Events>(name: E, payload: Events[E]): void {
+    void this.dispatch(name, payload);
+  }
+
+  /**
+   * As `emit` (the same synchronous dispatch), and resolves once every promise a subscriber returned has
+   * settled. Never rejects: failures are logged as for `emit`.
+   */
+  async emitAndWait<E extends keyof Events>(name: E, payload: Events[E]): Promise<void> {
+    await this.dispatch(name, payload);
+  }
+
+  private dispatch<E extends keyof Events>(name: E, payload: Events[E]): Promise<unknown> {
     const list = this.handlers[name];
-    if (!list) return;
+    if (!list) return Promise.resolve();
+    const pending: Array<PromiseLike<unknown>> = [];
     for (const handler of [...list]) {
       try {
         const result = handler(payload);
-        if (isThenable(result)) result.then(undefined, (err: unknown) => this.failed(name, err));
+        if (isThenable(result)) {
+          pending.push(result.then(undefined, (err: unknown) => this.failed(name, err)));
+        }
       } catch (err) {
         this.failed(name, err);
       }
     }
+    return pending.length === 0 ? Promise.resolve() : Promise.all(pending);
   }
 
   private failed(name: keyof Events, err: unknown): void {

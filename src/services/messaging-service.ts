@@ -1,9 +1,10 @@
 import { AppError } from '../domain/errors.js';
-import type { Message, User } from '../domain/types.js';
+import type { ConversationType, Message, User } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 import type { EventBus } from './event-bus.js';
 import type { Clock, Logger, RateLimiter, SendObserver } from './ports.js';
 import type { ConversationService } from './conversation-service.js';
+import { readInGroup, withViewerReads } from './group-reads.js';
 import { applyBeforeSend, checkContentLength, type BeforeSend } from './send-policy.js';
 import type { UserService } from './user-service.js';
 import {
@@ -26,6 +27,7 @@ export interface MessagingOptions {
 /** Where a send goes: the conversation (unless a direct one resolved by the store), its other members. */
 interface Target {
   conversationId?: string;
+  type: ConversationType;
   receiver: User | null;
   others: string[];
   title: string | null;
@@ -124,6 +126,7 @@ export class MessagingService {
       receiver: target.receiver,
       recipientIds: target.others,
       conversationTitle: target.title,
+      conversationType: target.type,
     });
     return { named: named(stored, sender, target.receiver), duplicate: false };
   }
@@ -139,12 +142,12 @@ export class MessagingService {
       const others = info.memberIds.filter((id) => id !== sender.id);
       const receiver =
         info.type === 'direct' && others[0] ? await users.require(others[0], 'RECEIVER_NOT_FOUND') : null;
-      return { conversationId: info.id, receiver, others, title: info.title };
+      return { conversationId: info.id, type: info.type, receiver, others, title: info.title };
     }
     const receiverId = input.receiverId as string;
     if (receiverId === sender.id) throw new AppError('VALIDATION', 'receiverId must be another user');
     const receiver = await users.require(receiverId, 'RECEIVER_NOT_FOUND');
-    return { receiver, others: [receiver.id], title: null };
+    return { type: 'direct', receiver, others: [receiver.id], title: null };
   }
 
   /** The content `beforeSend` lets through, told which conversation (when it exists yet). */
@@ -178,19 +181,30 @@ export class MessagingService {
     return named(earlier, sender, receiver);
   }
 
-  /** Only the receiver may mark a message read; the first `readAt` is kept. */
+  /**
+   * In a direct conversation only the receiver may mark a message read; the first `readAt` is kept. In a
+   * group any member may: their read cursor moves up to the message (`conversation.read`), and `readAt`
+   * is when it got there. Not a member: `Message not found`.
+   */
   async markRead(reader: User, messageId: string): Promise<NamedMessage> {
-    const { store, users, events, clock, limits } = this.deps;
+    const { store, users, events, clock, limits, conversations } = this.deps;
     await limits.consume('read', reader.id);
     const found = await store.findMessage(messageId);
     if (!found) throw new AppError('MESSAGE_NOT_FOUND');
+    if (found.receiverId === null) {
+      const state = await readInGroup(conversations, reader, found);
+      const sender = await users.require(found.senderId);
+      const message = { ...found, readAt: state.lastReadAt ?? clock.now() };
+      events.emit('message.read', { message, sender, reader, conversationType: 'group' });
+      return named(message, sender, null);
+    }
     if (found.receiverId !== reader.id) throw new AppError('ACCESS_DENIED');
     const updated = found.readAt ? found : await store.markRead(found.id, clock.now());
     if (!updated?.readAt) throw new AppError('MESSAGE_NOT_FOUND');
 
     const sender = await users.require(updated.senderId);
     const message = { ...updated, readAt: updated.readAt };
-    events.emit('message.read', { message, sender, reader });
+    events.emit('message.read', { message, sender, reader, conversationType: 'direct' });
     return named(message, sender, reader);
   }
 
@@ -212,8 +226,9 @@ export class MessagingService {
       const other =
         conversation.type === 'direct' ? conversation.members.find((m) => m.userId !== user.id) : undefined;
       const names = new Map(conversation.members.map((m) => [m.userId, m.name]));
+      const seen = conversation.type === 'group' ? withViewerReads(messages, conversation.viewer) : messages;
       return {
-        messages: await namedAll(this.deps.users, messages, names),
+        messages: await namedAll(this.deps.users, seen, names),
         conversationId: conversation.id,
         ...(other ? { otherUser: { id: other.userId, name: other.name } } : {}),
         hasMore,

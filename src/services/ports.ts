@@ -44,6 +44,8 @@ export type LimitedAction =
   | 'registerIp'
   | 'register'
   | 'query'
+  | 'groupCreate'
+  | 'membership'
   | 'handshakeFailure'
   | 'adminUi'
   | 'adminUiAll';

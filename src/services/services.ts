@@ -1,6 +1,7 @@
 import type { AuthService } from './auth-service.js';
 import type { ConversationService } from './conversation-service.js';
 import type { EventSource } from './event-bus.js';
+import type { GroupService } from './group-service.js';
 import type { MessagingService } from './messaging-service.js';
 import type { PresenceService } from './presence-service.js';
 import type { TypingService } from './typing-service.js';
@@ -15,6 +16,7 @@ export interface Services {
   auth: AuthService;
   users: UserService;
   conversations: ConversationService;
+  groups: GroupService;
   messaging: MessagingService;
   typing: TypingService;
   presence: PresenceService;

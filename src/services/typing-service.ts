@@ -1,5 +1,5 @@
 import { AppError } from '../domain/errors.js';
-import type { User } from '../domain/types.js';
+import type { ConversationType, User } from '../domain/types.js';
 import type { TypingState } from '../presence/typing-state.js';
 import type { Store } from '../store/store.js';
 import type { ConversationService } from './conversation-service.js';
@@ -46,15 +46,15 @@ export class TypingService {
   }
 
   async begin(typist: User, target: TypingTarget): Promise<void> {
-    const { conversationId, others } = await this.conversation(typist, target);
+    const { conversationId, type, others } = await this.conversation(typist, target);
     await this.deps.state.start(typist.id, conversationId, this.deps.timeoutMs);
-    this.emit(typist, conversationId, others, true);
+    this.emit(typist, { id: conversationId, type }, others, true);
   }
 
   async end(typist: User, target: TypingTarget): Promise<void> {
-    const { conversationId, others } = await this.conversation(typist, target);
+    const { conversationId, type, others } = await this.conversation(typist, target);
     await this.deps.state.stop(typist.id, conversationId);
-    this.emit(typist, conversationId, others, false);
+    this.emit(typist, { id: conversationId, type }, others, false);
   }
 
   /** The typist went offline: end every typing state they had. */
@@ -83,12 +83,23 @@ export class TypingService {
     const info = await this.deps.conversations.info(conversationId);
     if (!info) return;
     const others = info.memberIds.filter((id) => id !== typist.id);
-    this.emit(typist, conversationId, others, false);
+    this.emit(typist, info, others, false);
   }
 
-  private emit(typist: User, conversationId: string, recipientIds: string[], isTyping: boolean): void {
+  private emit(
+    typist: User,
+    conversation: { id: string; type: ConversationType },
+    recipientIds: string[],
+    isTyping: boolean,
+  ): void {
     if (recipientIds.length === 0) return;
-    this.deps.events.emit('typing.changed', { typist, conversationId, recipientIds, isTyping });
+    this.deps.events.emit('typing.changed', {
+      typist,
+      conversationId: conversation.id,
+      conversationType: conversation.type,
+      recipientIds,
+      isTyping,
+    });
   }
 
   /**
@@ -98,19 +109,23 @@ export class TypingService {
   private async conversation(
     typist: User,
     target: TypingTarget,
-  ): Promise<{ conversationId: string; others: string[] }> {
+  ): Promise<{ conversationId: string; type: ConversationType; others: string[] }> {
     const { limits, conversations, users, store, clock } = this.deps;
     await limits.consume('typing', typist.id);
     if (target.conversationId !== undefined) {
       const info = await conversations.forMember(typist, target.conversationId);
-      return { conversationId: info.id, others: info.memberIds.filter((id) => id !== typist.id) };
+      return {
+        conversationId: info.id,
+        type: info.type,
+        others: info.memberIds.filter((id) => id !== typist.id),
+      };
     }
     const receiverId = target.receiverId as string;
     if (receiverId === typist.id) throw new AppError('VALIDATION', 'receiverId must be another user');
     const receiver = await users.require(receiverId, 'RECEIVER_NOT_FOUND');
     try {
       const { id } = await store.openDirect(typist.id, receiver.id, clock.now());
-      return { conversationId: id, others: [receiver.id] };
+      return { conversationId: id, type: 'direct', others: [receiver.id] };
     } catch (err) {
       // Deleted since it was cached: not found after all, and gone from the cache.
       if (!(err instanceof AppError && err.code === 'USER_NOT_FOUND')) throw err;

@@ -3,6 +3,7 @@ import { AppError } from '../domain/errors.js';
 import type { ConversationMember, ConversationView, InboxPosition, Message, User } from '../domain/types.js';
 import * as conversations from './conversation-queries.js';
 import * as views from './conversation-views.js';
+import { KyselyGroupStore } from './kysely-group-store.js';
 import * as members from './member-queries.js';
 import { MessageWriter } from './message-writer.js';
 import { markConversationRead } from './read-cursors.js';
@@ -23,10 +24,12 @@ export class KyselyStore implements Store {
   private readonly db;
   /** Batched message inserts and the member rows they update. */
   private readonly messages: MessageWriter;
+  readonly groups: KyselyGroupStore;
 
   constructor(private readonly dialect: StoreDialect) {
     this.db = dialect.db;
     this.messages = new MessageWriter(this.db, dialect);
+    this.groups = new KyselyGroupStore(this.db, dialect);
   }
 
   async createUser(user: NewUser): Promise<User> {

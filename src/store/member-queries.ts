@@ -4,18 +4,24 @@ import { idOf, type Database } from './schema.js';
 
 /** Who is in a conversation, and who shares one with a user. */
 
-/** The users who share a conversation with the user, once each. */
+/**
+ * The users who share a conversation with the user, once each: every member of their groups, and the
+ * other member of each direct conversation written in. One pass over the user's member rows (the inbox
+ * index) and, per conversation, its member rows (the primary key): O(sum of their groups' sizes).
+ */
 export async function contactsOf(db: Kysely<Database>, userId: string): Promise<string[]> {
   const id = idOf(userId);
   if (id === undefined) return [];
   const rows = await db
     .selectFrom('conversation_members as mine')
     .innerJoin('conversation_members as theirs', 'theirs.conversation_id', 'mine.conversation_id')
+    .innerJoin('conversations as c', 'c.id', 'mine.conversation_id')
     .select('theirs.user_id')
     .distinct()
     .where('mine.user_id', '=', id)
-    // Opened but never written in: not (yet) a contact, so opening reveals nobody's presence.
-    .where('mine.last_message_id', '>', 0)
+    // A direct conversation opened but never written in: not (yet) a contact, so opening reveals nobody's
+    // presence. A group's members are contacts from the moment they share it.
+    .where((eb) => eb.or([eb('mine.last_message_id', '>', 0), eb('c.type', '=', 'group')]))
     .where('theirs.user_id', '<>', id)
     .execute();
   return rows.map((r) => String(r.user_id));

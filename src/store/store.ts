@@ -7,6 +7,7 @@ import type {
   ReadState,
   User,
 } from '../domain/types.js';
+import type { GroupStore } from './group-store.js';
 
 export interface NewUser {
   name: string;
@@ -80,8 +81,9 @@ export interface UserSearch {
  * - `messagesSince` returns the user's messages (sent or received, every conversation) with ids above
  *   `afterId` (`'0'` for all), lowest id first, at most `limit`. Ids become visible in increasing order, so
  *   a reader that has seen id N never later finds a new message below N.
- * - `contactsOf` lists the users who share a conversation with the user, once each, as soon as a
- *   message is stored in it (an opened conversation without messages makes no contacts).
+ * - `contactsOf` lists the users who share a conversation with the user, once each: a group from the
+ *   moment both are members, a direct conversation as soon as a message is stored in it (an opened
+ *   direct conversation without messages makes no contacts).
  * - Disabled users are still found (by id, by ids, by credentials), with `disabledAt` set; callers decide
  *   what a disabled user may do.
  * - `deleteUser` removes the user with everything that refers to them (their messages, sent and
@@ -90,6 +92,8 @@ export interface UserSearch {
  * - Any other failure rejects with the driver's error; callers map it.
  */
 export interface Store {
+  /** Groups: creation, title, members, roles (`group-store.ts` states its contract). */
+  readonly groups: GroupStore;
   createUser(user: NewUser): Promise<User>;
   /**
    * The user for a host application's user: created on first sight (without a password: it cannot log

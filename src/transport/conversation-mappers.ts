@@ -1,9 +1,11 @@
-import type { ConversationMember, ConversationView, ReadState } from '../domain/types.js';
+import type { ConversationMember, ConversationView, MessageReceipts, ReadState } from '../domain/types.js';
 import type {
   ConversationPayload,
   ConversationsPayload,
+  GroupChangedPayload,
   MarkConversationReadPayload,
   MembersPayload,
+  ReceiptsPayload,
 } from '../protocol/outputs.js';
 import { toWireConversation, toWireMember } from '../protocol/wire.js';
 
@@ -31,4 +33,16 @@ export const toMarkReadPayload = (state: ReadState): MarkConversationReadPayload
   conversationId: state.conversationId,
   lastReadMessageId: state.lastReadMessageId,
   unreadCount: state.unreadCount,
+});
+
+export const toGroupChangedPayload = (view: ConversationView): GroupChangedPayload => ({
+  success: true,
+  conversation: toWireConversation(view),
+});
+
+/** Until delivery cursors exist, a message counts as received by whoever has read it. */
+export const toReceiptsPayload = (receipts: MessageReceipts): ReceiptsPayload => ({
+  messageId: receipts.messageId,
+  readBy: receipts.readBy.map((r) => ({ userId: r.userId, readAt: r.readAt.toISOString() })),
+  deliveredTo: receipts.readBy.map((r) => ({ userId: r.userId, deliveredAt: r.readAt.toISOString() })),
 });

@@ -3,6 +3,7 @@ import type { Logger } from '../../src/services/ports.js';
 import { createPostgresDialect } from '../../src/store/postgres-dialect.js';
 import { createTestSchema, postgresSkip } from '../support/services.js';
 import { conversationContract } from './conversation-contract.js';
+import { groupContract } from './group-contract.js';
 import type { TwoStores } from './store-sync-contract.js';
 import { externalUsersContract } from './external-users-contract.js';
 import { openStore } from './open-store.js';
@@ -43,4 +44,5 @@ describe('KyselyStore on PostgreSQL', { skip: await postgresSkip() }, () => {
   };
   storeSyncContract('KyselyStore on PostgreSQL', twoStores);
   conversationContract('KyselyStore on PostgreSQL', twoStores);
+  groupContract('KyselyStore on PostgreSQL', twoStores);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createSqliteDialect } from '../../src/store/sqlite-dialect.js';
 import { conversationContract } from './conversation-contract.js';
 import type { TwoStores } from './store-sync-contract.js';
+import { groupContract } from './group-contract.js';
 import { externalUsersContract } from './external-users-contract.js';
 import { openStore } from './open-store.js';
 import { storeAccountsContract } from './store-accounts-contract.js';
@@ -43,6 +44,7 @@ async function twoSqliteStores(): Promise<TwoStores> {
 
 storeSyncContract('KyselyStore on SQLite', twoSqliteStores);
 conversationContract('KyselyStore on SQLite', twoSqliteStores);
+groupContract('KyselyStore on SQLite', twoSqliteStores);
 
 storeAccountsContract('KyselyStore on SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));

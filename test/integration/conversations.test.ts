@@ -142,7 +142,7 @@ describe('conversations: the inbox, open_direct, read cursors, paging by id', ()
       [{ type: 'direct', userId: ada.user._id }, 400, 'userId must be another user'],
       [{ type: 'direct', userId: '999999999' }, 404, 'User not found'],
       [{ type: 'direct' }, 400, 'userId is required'],
-      [{ type: 'channel', userId: bo.user._id }, 400, "type must be 'direct'"],
+      [{ type: 'channel', userId: bo.user._id }, 400, "type must be 'direct' or 'group'"],
       [[], 400, 'request body must be an object'],
     ];
     for (const [body, status, message] of cases) {

@@ -90,6 +90,11 @@ export class TestClient {
     return this.events.filter((e) => e.event === event).map((e) => e.payload as T);
   }
 
+  /** The recorded payloads of `event` that `next` has not taken. */
+  untaken<T = any>(event: string): T[] {
+    return this.events.filter((e) => e.event === event && !e.taken).map((e) => e.payload as T);
+  }
+
   /** Emits and resolves the acknowledgement. */
   ack<T = any>(event: string, ...args: unknown[]): Promise<T> {
     return this.socket.timeout(5000).emitWithAck(event, ...args) as Promise<T>;

@@ -70,7 +70,7 @@ describe('AsyncAPI document of the Socket.IO events', () => {
     assert.deepEqual([...received.keys()].sort(), Object.keys(clientEvents).sort());
     // Server → client: every event of ServerToClientEvents (the table is a Record over it).
     assert.deepEqual([...sent].sort(), Object.keys(serverEvents).sort());
-    assert.equal(sent.size, 17);
+    assert.equal(sent.size, 18);
 
     for (const [name, operation] of received) {
       const payload = operation.messages().all()[0]?.payload()?.json() as any;

@@ -36,7 +36,7 @@ const conversationParam = idParam('id');
 /** The inbox, one conversation, opening a direct one, paging its messages and moving the read cursor. */
 export function conversationRoutes(
   app: FastifyInstance,
-  { conversations, messaging }: Services,
+  { conversations, messaging, groups }: Services,
   requireUser: preHandlerAsyncHookHandler,
 ) {
   app.get<{ Reply: ConversationsPayload }>(
@@ -68,21 +68,25 @@ export function conversationRoutes(
     {
       ...documented({
         tag: 'conversations',
-        summary: 'Open the direct conversation with a user',
+        summary: 'Open the direct conversation with a user, or create a group',
         description:
-          '`{type: "direct", userId}`: the pair’s conversation, created when there is none (201), else the existing one (200). The same as the `open_direct` socket event.',
+          '`{type: "direct", userId}`: the pair’s conversation, created when there is none (201), else the existing one (200); the same as the `open_direct` socket event. `{type: "group", title, memberIds}`: a new group (201) with the caller as its owner; the same as `create_group`.',
         auth: true,
         body: createConversationInput,
         answers: {
           200: { description: 'The existing conversation', schema: conversationPayload },
           201: { description: 'The conversation, just created', schema: conversationPayload },
         },
-        errors: ['USER_NOT_FOUND', 'RATE_LIMITED', 'INTERNAL'],
+        errors: ['USER_NOT_FOUND', 'UNKNOWN_USER', 'GROUP_FULL', 'RATE_LIMITED', 'INTERNAL'],
       }),
       preHandler: requireUser,
     },
     async (request, reply) => {
       const input = parseInput(createConversationInput, request.body, 'request body');
+      if (input.type === 'group') {
+        const group = await groups.create(userOf(request), input);
+        return reply.code(201).send(toConversationPayload(group));
+      }
       const { conversation, created } = await conversations.openDirect(userOf(request), input.userId);
       return reply.code(created ? 201 : 200).send(toConversationPayload(conversation));
     },

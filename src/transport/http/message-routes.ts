@@ -6,10 +6,12 @@ import {
   messageReadConfirmedPayload,
   messageSentPayload,
   missedMessagesPayload,
+  receiptsPayload,
   unreadCountPayload,
   type MessageHistoryPayload,
   type MessageSentPayload,
   type MissedMessagesPayload,
+  type ReceiptsPayload,
   type UnreadCountPayload,
 } from '../../protocol/outputs.js';
 import { parseInput } from '../../protocol/validate.js';
@@ -20,6 +22,7 @@ import {
   toMissedMessagesPayload,
   toUnreadCountPayload,
 } from '../message-mappers.js';
+import { toReceiptsPayload } from '../conversation-mappers.js';
 import { userOf } from './http-auth.js';
 
 const otherUserParam = idParam('otherUserId');
@@ -27,7 +30,7 @@ const messageIdParam = idParam('id');
 
 export function messageRoutes(
   app: FastifyInstance,
-  { messaging }: Services,
+  { messaging, conversations }: Services,
   requireUser: preHandlerAsyncHookHandler,
 ) {
   app.get<{ Reply: UnreadCountPayload }>(
@@ -113,6 +116,27 @@ export function messageRoutes(
     },
   );
 
+  app.get<{ Reply: ReceiptsPayload }>(
+    '/api/messages/:id/receipts',
+    {
+      ...documented({
+        tag: 'messages',
+        summary: 'Who has read (and received) a message I sent',
+        description:
+          'For its sender only: a member who did not send it gets 403 `Access denied`, anyone else (and an unknown id) 404 `Message not found`. `readBy`: the members whose read cursor passed it (in a direct conversation, the receiver once it is read), with the time their cursor last moved. `deliveredTo`: until delivery cursors exist, the same members.',
+        auth: true,
+        params: messageIdParam,
+        answers: { 200: { description: 'The receipts', schema: receiptsPayload } },
+        errors: ['MESSAGE_NOT_FOUND', 'ACCESS_DENIED', 'RATE_LIMITED', 'INTERNAL'],
+      }),
+      preHandler: requireUser,
+    },
+    async (request) => {
+      const { id } = parseInput(messageIdParam, request.params, 'path');
+      return toReceiptsPayload(await conversations.receipts(userOf(request), String(id)));
+    },
+  );
+
   app.patch<{ Reply: MessageSentPayload }>(
     '/api/messages/:id/read',
     {
@@ -120,7 +144,7 @@ export function messageRoutes(
         tag: 'messages',
         summary: 'Mark a received message read',
         description:
-          'Only its receiver may. Emits `message_read` to the sender’s sockets and `message_read_confirmed` to the reader’s, as the `mark_message_read` socket event does.',
+          'In a direct conversation only its receiver may: emits `message_read` to the sender’s sockets and `message_read_confirmed` to the reader’s. In a group any member may: their read cursor moves up to it (`conversation_read` to every member) and `message_read_confirmed` goes to the reader’s sockets. The same as the `mark_message_read` socket event.',
         auth: true,
         params: messageIdParam,
         answers: { 200: { description: 'The message, now read', schema: messageReadConfirmedPayload } },

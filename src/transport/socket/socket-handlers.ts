@@ -7,19 +7,29 @@ import type {
   ServerPayload,
 } from '../../protocol/events.js';
 import {
+  addMembersInput,
   conversationIdInput,
   conversationsInput,
+  createGroupInput,
   historyInput,
   markConversationReadInput,
   markMessageReadInput,
   openDirectInput,
+  removeMemberInput,
   sendMessageInput,
+  setMemberRoleInput,
   syncInput,
   typingInput,
+  updateConversationInput,
 } from '../../protocol/inputs.js';
 import type { AckErrorPayload } from '../../protocol/outputs.js';
 import { parseInput } from '../../protocol/validate.js';
-import { toConversationPayload, toConversationsPayload, toMarkReadPayload } from '../conversation-mappers.js';
+import {
+  toConversationPayload,
+  toConversationsPayload,
+  toGroupChangedPayload,
+  toMarkReadPayload,
+} from '../conversation-mappers.js';
 import {
   toHistoryPayload,
   toMessageSentPayload,
@@ -62,7 +72,7 @@ export type EventBindings = { [E in ClientEventName]: EventBinding<E> };
 const ok = { success: true } as const;
 
 /** Every client event: its validation, its one service call, and where the answer goes. */
-export function eventBindings({ messaging, typing, conversations }: Services): EventBindings {
+export function eventBindings({ messaging, typing, conversations, groups }: Services): EventBindings {
   return {
     // `message_sent` reaches every socket of the sender (this one too) through the event bus.
     send_message: {
@@ -126,6 +136,41 @@ export function eventBindings({ messaging, typing, conversations }: Services): E
       run: (user, p) => {
         const input = parseInput(markConversationReadInput, p, 'mark_conversation_read payload');
         return conversations.markRead(user, input.conversationId, input.messageId).then(toMarkReadPayload);
+      },
+    },
+    // Group changes reach every member's sockets as `conversation_updated` through the event bus; the
+    // caller's ack gets the group as they see it afterwards.
+    create_group: {
+      run: (user, p) =>
+        groups
+          .create(user, parseInput(createGroupInput, p, 'create_group payload'))
+          .then(toConversationPayload),
+      reply: 'conversation',
+    },
+    update_conversation: {
+      run: (user, p) => {
+        const input = parseInput(updateConversationInput, p, 'update_conversation payload');
+        return groups.rename(user, input.conversationId, input.title).then(toGroupChangedPayload);
+      },
+    },
+    add_members: {
+      run: (user, p) => {
+        const input = parseInput(addMembersInput, p, 'add_members payload');
+        return groups.addMembers(user, input.conversationId, input.userIds).then(toGroupChangedPayload);
+      },
+    },
+    remove_member: {
+      run: (user, p) => {
+        const input = parseInput(removeMemberInput, p, 'remove_member payload');
+        return groups.removeMember(user, input.conversationId, input.userId).then(toGroupChangedPayload);
+      },
+    },
+    set_member_role: {
+      run: (user, p) => {
+        const input = parseInput(setMemberRoleInput, p, 'set_member_role payload');
+        return groups
+          .setMemberRole(user, input.conversationId, input.userId, input.role)
+          .then(toGroupChangedPayload);
       },
     },
   };

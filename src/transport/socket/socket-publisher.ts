@@ -1,8 +1,8 @@
 import type { User } from '../../domain/types.js';
 import type { ServerEventName, ServerPayload } from '../../protocol/events.js';
-import { preview, toConversationRead, toWireMessage } from '../../protocol/wire.js';
+import { preview, toConversationRead, toWireConversation, toWireMessage } from '../../protocol/wire.js';
 import type { DomainEventName, DomainEvents, EventSource } from '../../services/event-bus.js';
-import { userRoom, type ParleyServer } from './socket-types.js';
+import { conversationRoom, userRoom, type ParleyServer } from './socket-types.js';
 
 /**
  * Emits to per-user rooms. The Socket.IO adapter (in memory, or Redis when scaled out) carries each emit
@@ -24,6 +24,50 @@ export class RoomEmitter {
     // One room by name: the adapter then skips the set it builds to send once to sockets in several rooms.
     const rooms = userIds.length === 1 ? userRoom(userIds[0] as string) : userIds.map(userRoom);
     (this.io.to(rooms).emit as (e: string, p: unknown) => void)(event, payload);
+  }
+
+  /**
+   * Every socket in the conversation's room but those of `exceptUserId`: one publish through the adapter
+   * (with the sharded Redis adapter, on the room's own channel), whatever the number of members.
+   */
+  toRoom<E extends ServerEventName>(
+    conversationId: string,
+    event: E,
+    payload: ServerPayload<E>,
+    exceptUserId?: string,
+  ): void {
+    const room = this.io.to(conversationRoom(conversationId));
+    const target = exceptUserId === undefined ? room : room.except(userRoom(exceptUserId));
+    (target.emit as (e: string, p: unknown) => void)(event, payload);
+  }
+
+  /**
+   * Moves every socket of `userIds` (on every process) into or out of the conversation's room. Resolves
+   * once done here and published to the other processes: a cluster adapter awaits Redis's reply to the
+   * publish (then applies it locally), so any publish Redis receives afterwards — from this process or
+   * another — reaches every process after this change (docs/architecture.md, "Group fan-out").
+   */
+  async moveSockets(userIds: readonly string[], conversationId: string, into: boolean): Promise<void> {
+    if (userIds.length === 0) return;
+    const adapter = this.io.of('/').adapter;
+    const opts = { rooms: new Set(userIds.map(userRoom)), except: new Set<string>() };
+    // Typed `void` by socket.io; the cluster adapters' implementations return a promise.
+    const change = (into ? adapter.addSockets : adapter.delSockets).bind(adapter) as (
+      o: typeof opts,
+      rooms: string[],
+    ) => unknown;
+    await change(opts, [conversationRoom(conversationId)]);
+  }
+
+  /** Every socket in the conversation's room or of one of `userIds`, each once: one publish. */
+  toRoomAndUsers<E extends ServerEventName>(
+    conversationId: string,
+    userIds: readonly string[],
+    event: E,
+    payload: ServerPayload<E>,
+  ): void {
+    const target = this.io.to([conversationRoom(conversationId), ...userIds.map(userRoom)]);
+    (target.emit as (e: string, p: unknown) => void)(event, payload);
   }
 
   /** Every connected socket except those of `exceptUserId`. */
@@ -49,25 +93,38 @@ export function socketPublishers(io: ParleyServer): SocketPublishers {
   const rooms = new RoomEmitter(io);
   return {
     // The sender's sockets first, then every other member's: `receive_message`, `message_notification`.
-    'message.stored': ({ message, sender, receiver, recipientIds, conversationTitle }) => {
+    // In a group, one publish to the group's room (but the sender's sockets) per event.
+    'message.stored': ({ message, sender, receiver, recipientIds, conversationTitle, conversationType }) => {
       const wire = toWireMessage(message, names(sender, receiver));
-      rooms.toUser(sender.id, 'message_sent', { success: true, message: wire });
-      rooms.toUsers(recipientIds, 'receive_message', wire);
-      rooms.toUsers(recipientIds, 'message_notification', {
-        type: 'new_message',
+      const notification = {
+        type: 'new_message' as const,
         from: { _id: sender.id, name: sender.name },
         message: preview(message.content),
         timestamp: wire.sentAt,
         conversationId: message.conversationId,
         ...(conversationTitle === null ? {} : { conversationTitle }),
-      });
+      };
+      rooms.toUser(sender.id, 'message_sent', { success: true, message: wire });
+      if (conversationType === 'group') {
+        rooms.toRoom(message.conversationId, 'receive_message', wire, sender.id);
+        rooms.toRoom(message.conversationId, 'message_notification', notification, sender.id);
+        return;
+      }
+      rooms.toUsers(recipientIds, 'receive_message', wire);
+      rooms.toUsers(recipientIds, 'message_notification', notification);
     },
     // A retry: the sender's sockets get the stored message again; the others were told the first time.
     'message.resent': ({ message, sender, receiver }) => {
       const wire = toWireMessage(message, names(sender, receiver));
       rooms.toUser(sender.id, 'message_sent', { success: true, message: wire });
     },
-    'message.read': ({ message, sender, reader }) => {
+    // In a group the cursor's `conversation_read` tells the members; the reader gets the confirmation.
+    'message.read': ({ message, sender, reader, conversationType }) => {
+      if (conversationType === 'group') {
+        const wire = toWireMessage(message, names(sender, null));
+        rooms.toUser(reader.id, 'message_read_confirmed', { success: true, message: wire });
+        return;
+      }
       const wire = toWireMessage(message, names(sender, reader));
       rooms.toUser(sender.id, 'message_read', {
         messageId: wire._id,
@@ -77,14 +134,34 @@ export function socketPublishers(io: ParleyServer): SocketPublishers {
       rooms.toUser(reader.id, 'message_read_confirmed', { success: true, message: wire });
     },
     // Every member's sockets on every call; the reader's with their unread count.
-    'conversation.read': ({ state, otherMemberIds }) => {
+    'conversation.read': ({ state, otherMemberIds, conversationType }) => {
       const payload = toConversationRead(state);
       rooms.toUser(state.userId, 'conversation_read', {
         ...payload,
         unreadCount: state.unreadCount,
         success: true,
       });
-      rooms.toUsers(otherMemberIds, 'conversation_read', payload);
+      if (conversationType === 'group')
+        rooms.toRoom(state.conversationId, 'conversation_read', payload, state.userId);
+      else rooms.toUsers(otherMemberIds, 'conversation_read', payload);
+    },
+    // Sockets move first (and the change is acknowledged only after): those who left get this event
+    // through their own room, and nothing of the group after it. The emit names several rooms, so a
+    // cluster adapter sends it on its main channel, after the moves it published before.
+    'conversation.changed': async ({ conversation, change, joined, left }) => {
+      await Promise.all([
+        rooms.moveSockets(joined, conversation.id, true),
+        rooms.moveSockets(left, conversation.id, false),
+      ]);
+      const users = new Set([...joined, ...left, change.by]);
+      rooms.toRoomAndUsers(conversation.id, [...users], 'conversation_updated', {
+        conversation: toWireConversation(conversation),
+        change: {
+          type: change.type,
+          by: change.by,
+          ...(change.userIds === undefined ? {} : { userIds: change.userIds }),
+        },
+      });
     },
     'presence.changed': ({ user, online, at, audience }) => {
       const tell = <E extends 'user_online' | 'user_offline'>(event: E, payload: ServerPayload<E>) => {
@@ -94,13 +171,10 @@ export function socketPublishers(io: ParleyServer): SocketPublishers {
       if (online) tell('user_online', { userId: user.id, name: user.name, username: user.username });
       else tell('user_offline', { userId: user.id, lastSeen: at.toISOString() });
     },
-    'typing.changed': ({ typist, conversationId, recipientIds, isTyping }) => {
-      rooms.toUsers(recipientIds, 'typing_indicator', {
-        userId: typist.id,
-        userName: typist.name,
-        isTyping,
-        conversationId,
-      });
+    'typing.changed': ({ typist, conversationId, conversationType, recipientIds, isTyping }) => {
+      const payload = { userId: typist.id, userName: typist.name, isTyping, conversationId };
+      if (conversationType === 'group') rooms.toRoom(conversationId, 'typing_indicator', payload, typist.id);
+      else rooms.toUsers(recipientIds, 'typing_indicator', payload);
     },
     // `connection` and `online_users` go to the new socket from the connection handler.
     'connection.opened': null,

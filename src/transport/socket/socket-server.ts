@@ -10,7 +10,7 @@ import type { ConnectionGuard } from './connection-guard.js';
 import { toOnlineUsers } from '../message-mappers.js';
 import { bindEvents, eventBindings } from './socket-handlers.js';
 import { publishToSockets } from './socket-publisher.js';
-import { userRoom, type ParleyServer } from './socket-types.js';
+import { conversationRoom, userRoom, type ParleyServer, type ParleySocket } from './socket-types.js';
 
 export interface SocketServerOptions {
   corsOrigins: '*' | string[];
@@ -93,6 +93,9 @@ export function attachSocketHandlers(
   io.on('connection', (socket) => {
     const user = socket.data.user;
     void socket.join(userRoom(user.id));
+    // The socket is in its groups' rooms before it is told `online_users`: from then on it receives
+    // every group event (a client fetching its inbox after that misses nothing).
+    const inGroups = joinGroupRooms(socket, services, logger);
     metrics?.socketConnections.inc();
     if (metrics) {
       const delivered = metrics.messagesDelivered;
@@ -114,16 +117,19 @@ export function attachSocketHandlers(
       success: true,
       user: { _id: user.id, name: user.name, username: user.username },
     });
-    const joined = services.presence.connected(user, socket.id).then(
-      (online) => {
-        socket.emit('online_users', toOnlineUsers(online, options.onlineUsersEmail));
-      },
-      (err: unknown) => {
-        // Presence is down (Redis unreachable): the socket still works; its list is empty until it reconnects.
-        logger.error({ err, userId: user.id }, 'presence bookkeeping failed on connect');
-        socket.emit('online_users', []);
-      },
-    );
+    // Presence starts at once (`connection.opened` is published now); `online_users` waits for both.
+    const joined = Promise.all([services.presence.connected(user, socket.id), inGroups])
+      .then(([online]) => online)
+      .then(
+        (online) => {
+          socket.emit('online_users', toOnlineUsers(online, options.onlineUsersEmail));
+        },
+        (err: unknown) => {
+          // Presence is down (Redis unreachable): the socket still works; its list is empty until it reconnects.
+          logger.error({ err, userId: user.id }, 'presence bookkeeping failed on connect');
+          socket.emit('online_users', []);
+        },
+      );
     track(joined);
     socket.on('disconnect', () => {
       track(
@@ -141,4 +147,24 @@ export function attachSocketHandlers(
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
   };
+}
+
+/**
+ * Joins the rooms of the user's groups. The socket is in its user room already, so a member added from
+ * now on is joined by the adder's `socketsJoin`. A removal that commits between the lookup and the join
+ * would be missed (its `socketsLeave` found the socket not yet in the room): a second lookup after
+ * joining leaves the rooms of groups the user is no longer in.
+ */
+async function joinGroupRooms(socket: ParleySocket, services: Services, logger: Logger): Promise<void> {
+  const user = socket.data.user;
+  try {
+    const ids = await services.conversations.groupIds(user);
+    if (ids.length === 0 || socket.disconnected) return;
+    void socket.join(ids.map(conversationRoom));
+    const still = new Set(await services.conversations.groupIds(user));
+    for (const id of ids) if (!still.has(id)) void socket.leave(conversationRoom(id));
+  } catch (err) {
+    // Storage is down: the socket works, without its groups' live events until it reconnects.
+    logger.error({ err, userId: user.id }, 'could not join the rooms of the user’s groups');
+  }
 }

@@ -23,3 +23,9 @@ export type ParleySocket = Socket<
 
 /** The room that holds every socket of one user, on every process. */
 export const userRoom = (userId: string): string => `user:${userId}`;
+
+/**
+ * The room of a group: every socket of every member, on every process. Sockets join it on connect and
+ * when their user is added, and leave it when their user leaves or is removed (`socket-publisher.ts`).
+ */
+export const conversationRoom = (conversationId: string): string => `c:${conversationId}`;

@@ -206,11 +206,18 @@ export class KyselyStore implements Store {
         join.onRef('m.conversation_id', '=', 'cm.conversation_id').on('m.id', '>', after),
       )
       .selectAll('m')
+      .select(['cm.last_read_message_id as viewer_cursor', 'cm.last_read_at as viewer_read_at'])
       .where('cm.user_id', '=', id)
       .orderBy('m.id')
       .limit(limit)
       .execute();
-    return rows.map(toMessage);
+    // A group message's `readAt` is the viewer's own read state (their cursor), as in a group's history.
+    return rows.map(({ viewer_cursor, viewer_read_at, ...row }) => {
+      const message = toMessage(row);
+      if (row.receiver_id !== null) return message;
+      const read = row.sender_id === id || Number(row.id) <= Number(viewer_cursor);
+      return { ...message, readAt: read ? new Date(Number(viewer_read_at ?? row.sent_at)) : null };
+    });
   }
 
   countUnread(userId: string): Promise<number> {

@@ -80,7 +80,8 @@ export interface UserSearch {
  * - `conversation` returns the messages between two users, either direction, newest first.
  * - `messagesSince` returns the user's messages (sent or received, every conversation) with ids above
  *   `afterId` (`'0'` for all), lowest id first, at most `limit`. Ids become visible in increasing order, so
- *   a reader that has seen id N never later finds a new message below N.
+ *   a reader that has seen id N never later finds a new message below N. A group message's `readAt` is
+ *   the user's own read state there (read when they sent it or their cursor has passed it).
  * - `contactsOf` lists the users who share a conversation with the user, once each: a group from the
  *   moment both are members, a direct conversation as soon as a message is stored in it (an opened
  *   direct conversation without messages makes no contacts).

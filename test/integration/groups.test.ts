@@ -125,6 +125,20 @@ describe('groups: creation, messages, typing, cursors, membership and roles', ()
       ],
     );
     assert.equal((await world.rest(ann, 'GET', '/api/messages/unread-count')).body.count, 1);
+    // sync agrees with history: each member's own read state (the sender has read what they sent).
+    const synced = await a.ack('sync', { lastMessageId: '0' });
+    assert.deepEqual(
+      synced.messages.map((m: WireMessage) => [m.content, m.read]),
+      [
+        ['one', true],
+        ['two', false],
+      ],
+    );
+    const ownSync = await world.rest(owner, 'GET', '/api/messages/sync?lastMessageId=0');
+    assert.deepEqual(
+      ownSync.body.messages.map((m: WireMessage) => m.read),
+      [true, true],
+    );
 
     const receipts = await world.rest(owner, 'GET', `/api/messages/${first._id}/receipts`);
     assert.equal(receipts.status, 200);

@@ -88,8 +88,9 @@ Options:
 
 export const userDeleteHelp = `Usage: parley user delete <user>
 
-Deletes a user for good, with their conversations: the messages they sent and received are deleted
-too, for both sides. Their tokens are refused at once, and every running server process closes their
+Deletes a user for good, with their direct conversations: the messages they sent and received are
+deleted too, for both sides. In groups their messages are deleted and they leave (ownership passes to
+the longest-standing admin, else member). Their tokens are refused at once, and every running server process closes their
 open sockets within SESSION_RECHECK_MS (default 5 s). To keep the account and messages, disable it.
 ${userRef}
 

@@ -212,23 +212,8 @@ export function removeMember(
         .execute();
       if (state.targetRole !== 'owner') return { removed: true };
       // The owner left: the longest-standing admin, else the longest-standing member, takes over.
-      const successor = await tx
-        .selectFrom('conversation_members')
-        .select('user_id')
-        .where('conversation_id', '=', id)
-        .orderBy(sql`case when role = 'admin' then 0 else 1 end`)
-        .orderBy('joined_at')
-        .orderBy('user_id')
-        .limit(1)
-        .executeTakeFirst();
-      if (!successor) return { removed: true };
-      await tx
-        .updateTable('conversation_members')
-        .set({ role: 'owner' })
-        .where('conversation_id', '=', id)
-        .where('user_id', '=', successor.user_id)
-        .execute();
-      return { removed: true, newOwnerId: String(successor.user_id) };
+      const newOwner = await handOver(tx, id, target);
+      return newOwner === undefined ? { removed: true } : { removed: true, newOwnerId: String(newOwner) };
     },
   );
 }
@@ -264,4 +249,33 @@ export function setMemberRole(
       return [String(target), String(actor)];
     },
   );
+}
+
+/**
+ * Ownership passes from `leavingId` to the longest-standing admin, else the longest-standing member (the
+ * smaller id on a tie). Resolves the new owner, or undefined when nobody else is left.
+ */
+export async function handOver(
+  tx: Kysely<Database>,
+  conversationId: number,
+  leavingId: number,
+): Promise<number | undefined> {
+  const successor = await tx
+    .selectFrom('conversation_members')
+    .select('user_id')
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '<>', leavingId)
+    .orderBy(sql`case when role = 'admin' then 0 else 1 end`)
+    .orderBy('joined_at')
+    .orderBy('user_id')
+    .limit(1)
+    .executeTakeFirst();
+  if (!successor) return undefined;
+  await tx
+    .updateTable('conversation_members')
+    .set({ role: 'owner' })
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', successor.user_id)
+    .execute();
+  return successor.user_id;
 }

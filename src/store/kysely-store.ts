@@ -117,7 +117,7 @@ export class KyselyStore implements Store {
   }
 
   async deleteUser(userId: string): Promise<boolean> {
-    const deleted = await deleteUser(this.db, userId);
+    const deleted = await deleteUser(this.db, userId, this.dialect.orderCommits);
     this.messages.forgetUser(userId);
     return deleted;
   }

@@ -87,8 +87,10 @@ export interface UserSearch {
  *   direct conversation without messages makes no contacts).
  * - Disabled users are still found (by id, by ids, by credentials), with `disabledAt` set; callers decide
  *   what a disabled user may do.
- * - `deleteUser` removes the user with everything that refers to them (their messages, sent and
- *   received, and contact rows) in one transaction: afterwards no lookup finds them or those messages.
+ * - `deleteUser` removes the user with everything that refers to them (their direct conversations with
+ *   every message in them, their messages in groups, their memberships) in one transaction: afterwards no
+ *   lookup finds them or those messages. In their groups it is as if they had left: one member less,
+ *   ownership handed over, the other members' unread counts and newest message no longer counting theirs.
  * - Unknown ids are not errors: lookups resolve `undefined` (or an empty list).
  * - Any other failure rejects with the driver's error; callers map it.
  */

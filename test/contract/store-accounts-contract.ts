@@ -77,6 +77,49 @@ export function storeAccountsContract(name: string, open: () => Promise<OpenedSt
       assert.notEqual(again.id, ada.id);
     });
 
+    it('deleteUser in groups: counters stop counting their messages, one member less, ownership passes on', async () => {
+      const [ada, ben, cy] = [await user(), await user(), await user()];
+      const id = await store.groups.create({
+        creatorId: ada.id,
+        title: 'g',
+        memberIds: [ben.id, cy.id],
+        now: new Date(),
+      });
+      const toGroup = (from: User, content: string) =>
+        store.insertMessage({
+          senderId: from.id,
+          receiverId: null,
+          conversationId: id,
+          content,
+          sentAt: new Date(),
+        });
+      await toGroup(ada, 'one');
+      const two = await toGroup(cy, 'two');
+      await store.markConversationRead(id, cy.id, two.id, new Date());
+      await toGroup(ada, 'three');
+      assert.equal(await store.countUnread(ben.id), 3);
+      assert.equal(await store.countUnread(cy.id), 1);
+
+      assert.equal(await store.deleteUser(ada.id), true);
+      assert.equal(await store.countUnread(ben.id), 1);
+      assert.equal(await store.countUnread(cy.id), 0);
+      const seen = await store.conversationFor(id, ben.id);
+      assert.equal(seen?.memberCount, 2);
+      assert.equal(seen?.lastMessage?.id, two.id);
+      assert.equal(seen?.viewer.unreadCount, 1);
+      assert.deepEqual(
+        seen?.members.map((m) => [m.userId, m.role]),
+        [
+          [ben.id, 'owner'],
+          [cy.id, 'member'],
+        ],
+      );
+      assert.deepEqual(
+        (await store.messagesSince(cy.id, '0', 10)).map((m) => m.content),
+        ['two'],
+      );
+    });
+
     it('deleteUser resolves false for unknown ids', async () => {
       for (const id of ['999999999', 'abc', '', '0']) assert.equal(await store.deleteUser(id), false, id);
     });

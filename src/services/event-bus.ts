@@ -22,17 +22,30 @@ export interface MessageStored {
 }
 
 /**
- * A group's title, members or roles changed (committed). Published with `emitAndWait`: the change is
- * acknowledged only once its subscribers are done, so the socket transport has moved the members'
- * sockets in or out of the conversation's fan-out before anyone is told it happened.
+ * Users became members of a group, or stopped being members (committed, or found so on a retry). Published
+ * with `emitAndWait` before the change is announced or acknowledged, and again on a retry that changes
+ * nothing, so the socket transport moves their sockets in or out of the conversation's fan-out whatever
+ * happens after (moving twice changes nothing).
+ */
+export interface MembersMoved {
+  conversationId: string;
+  /** Members now: their sockets start receiving the conversation's events. */
+  joined: string[];
+  /** No longer members: their sockets stop receiving them. */
+  left: string[];
+}
+
+/**
+ * A group's title, members or roles changed (committed). Published with `emitAndWait` after the members
+ * concerned were moved (`members.moved`): the change is acknowledged only once its subscribers are done.
  */
 export interface ConversationChanged {
   /** As nobody in particular sees it: no viewer's cursor or unread count (see `GroupStore.neutralView`). */
   conversation: ConversationView;
   change: ConversationChange;
-  /** Users who became members: their sockets start receiving the conversation's events. */
+  /** Users who became members (already moved in). */
   joined: string[];
-  /** Users who stopped being members: their sockets stop receiving them (they are told this change). */
+  /** Users who stopped being members (already moved out; they are told this change). */
   left: string[];
 }
 
@@ -81,6 +94,7 @@ export interface DomainEvents {
     otherMemberIds: string[];
     conversationType: ConversationType;
   };
+  'members.moved': MembersMoved;
   'conversation.changed': ConversationChanged;
   'presence.changed': PresenceChanged;
   /** A member started or stopped typing in a conversation (stopping includes timing out and going offline). */

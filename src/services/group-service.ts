@@ -65,6 +65,7 @@ export class GroupService {
       now: clock.now(),
     });
     const members = [user.id, ...others];
+    await this.move(id, { joined: members });
     await this.announce(id, { type: 'created', by: user.id, userIds: members }, { joined: members });
     return conversations.view(user, id);
   }
@@ -97,6 +98,7 @@ export class GroupService {
       },
     });
     if (added.length > 0) {
+      await this.move(conversationId, { joined: added });
       await this.announce(
         conversationId,
         { type: 'members_added', by: user.id, userIds: added },
@@ -113,22 +115,35 @@ export class GroupService {
    */
   async removeMember(user: User, conversationId: string, targetId: string): Promise<ConversationView> {
     const { store, limits, conversations } = this.deps;
-    await limits.consume('membership', user.id);
     const leaving = targetId === user.id;
-    const { removed } = await store.groups.removeMember(conversationId, user.id, targetId, (state) => {
-      groupsOnly(state);
-      if (leaving || state.actorRole === 'owner') return;
-      if (state.actorRole === 'member') throw new AppError('ACCESS_DENIED');
-      // An admin removes members only: not the owner, not another admin.
-      if (state.targetRole === 'owner' || state.targetRole === 'admin') throw new AppError('ACCESS_DENIED');
-    });
+    // Leaving is never refused for going too fast.
+    if (!leaving) await limits.consume('membership', user.id);
+    const { removed, newOwnerId } = await store.groups.removeMember(
+      conversationId,
+      user.id,
+      targetId,
+      (state) => {
+        groupsOnly(state);
+        if (leaving || state.actorRole === 'owner') return;
+        if (state.actorRole === 'member') throw new AppError('ACCESS_DENIED');
+        // An admin removes members only: not the owner, not another admin.
+        if (state.targetRole === 'owner' || state.targetRole === 'admin') throw new AppError('ACCESS_DENIED');
+      },
+    );
+    // Not a member (any more): moved out again on a retry, whatever happened after the first call.
+    await this.move(conversationId, { left: [targetId] });
     if (!removed) return conversations.view(user, conversationId);
     const change: ConversationChange = {
       type: leaving ? 'member_left' : 'member_removed',
       by: user.id,
       userIds: [targetId],
     };
-    const neutral = await this.announce(conversationId, change, { left: [targetId] });
+    let neutral = await this.announce(conversationId, change, { left: [targetId] });
+    // The owner left: the member who took over is announced as any change of role is.
+    if (newOwnerId !== undefined) {
+      const handedOver: ConversationChange = { type: 'role_changed', by: user.id, userIds: [newOwnerId] };
+      neutral = await this.announce(conversationId, handedOver, {});
+    }
     return leaving ? neutral : conversations.view(user, conversationId);
   }
 
@@ -160,6 +175,15 @@ export class GroupService {
     if (ids.length === 0) return undefined;
     const found = new Set((await this.deps.store.findUsersByIds(ids)).map((u) => u.id));
     return ids.find((id) => !found.has(id));
+  }
+
+  /** Moves the sockets of users who joined or left the group, and waits until they have moved. */
+  private move(conversationId: string, moved: { joined?: string[]; left?: string[] }): Promise<void> {
+    return this.deps.events.emitAndWait('members.moved', {
+      conversationId,
+      joined: moved.joined ?? [],
+      left: moved.left ?? [],
+    });
   }
 
   /** Publishes a committed change and waits until its subscribers are done; resolves the neutral view. */

@@ -25,57 +25,67 @@ export async function markConversationRead(
   const id = idOf(conversationId);
   const user = idOf(userId);
   if (id === undefined || user === undefined) return undefined;
-  return db.transaction().execute(async (tx) => {
-    const member = await tx
-      .selectFrom('conversation_members as cm')
-      .innerJoin('conversations as c', 'c.id', 'cm.conversation_id')
-      .select(viewColumns)
-      .where('cm.conversation_id', '=', id)
-      .where('cm.user_id', '=', user)
-      .executeTakeFirst();
-    if (!member) return undefined;
-    const target = await cursorTarget(tx, id, upTo);
-    const from = Number(member.last_read_message_id);
-    if (target <= from) return { state: readStateOf(member), moved: false };
-    // In a direct conversation: exactly the messages this call flipped (row locks make each flip one
-    // caller's). In a group: the messages between the cursor as the UPDATE finds it and the target.
-    let covered: number | ReturnType<typeof sql<number>>;
-    if (member.type === 'direct') {
-      const result = await tx
-        .updateTable('messages')
-        .set({ read_at: at })
-        .where('conversation_id', '=', id)
-        .where('id', '>', from)
-        .where('id', '<=', target)
-        .where('sender_id', '<>', user)
-        .where('read_at', 'is', null)
+  try {
+    return await db.transaction().execute(async (tx) => {
+      const member = await tx
+        .selectFrom('conversation_members as cm')
+        .innerJoin('conversations as c', 'c.id', 'cm.conversation_id')
+        .select(viewColumns)
+        .where('cm.conversation_id', '=', id)
+        .where('cm.user_id', '=', user)
         .executeTakeFirst();
-      covered = Number(result.numUpdatedRows);
-    } else {
-      covered = sql<number>`(select count(*) from messages m where m.conversation_id = ${id}
+      if (!member) return undefined;
+      const target = await cursorTarget(tx, id, upTo);
+      const from = Number(member.last_read_message_id);
+      if (target <= from) return { state: readStateOf(member), moved: false };
+      // In a direct conversation: exactly the messages this call flipped (row locks make each flip one
+      // caller's). In a group: the messages between the cursor as the UPDATE finds it and the target.
+      let covered: number | ReturnType<typeof sql<number>>;
+      if (member.type === 'direct') {
+        const result = await tx
+          .updateTable('messages')
+          .set({ read_at: at })
+          .where('conversation_id', '=', id)
+          .where('id', '>', from)
+          .where('id', '<=', target)
+          .where('sender_id', '<>', user)
+          .where('read_at', 'is', null)
+          .executeTakeFirst();
+        covered = Number(result.numUpdatedRows);
+      } else {
+        covered = sql<number>`(select count(*) from messages m where m.conversation_id = ${id}
         and m.id > conversation_members.last_read_message_id and m.id <= ${target} and m.sender_id <> ${user})`;
-    }
-    const advance = sql<boolean>`last_read_message_id < ${target}`;
-    const updated = await tx
-      .updateTable('conversation_members')
-      .set((eb) => ({
-        last_read_message_id: sql<number>`case when ${advance} then ${target} else last_read_message_id end`,
-        last_read_at: sql<number | null>`case when ${advance} then ${at} else last_read_at end`,
-        unread_count:
-          typeof covered === 'number'
-            ? eb('unread_count', '-', covered)
-            : sql<number>`case when ${advance} then unread_count - ${covered} else unread_count end`,
-      }))
-      .where('conversation_id', '=', id)
-      .where('user_id', '=', user)
-      .returning(['conversation_id', 'user_id', 'last_read_message_id', 'last_read_at', 'unread_count'])
-      .executeTakeFirstOrThrow();
-    return {
-      state: readStateOf({ ...member, ...updated }),
-      moved: true,
-    };
-  });
+      }
+      const advance = sql<boolean>`last_read_message_id < ${target}`;
+      const updated = await tx
+        .updateTable('conversation_members')
+        .set((eb) => ({
+          last_read_message_id: sql<number>`case when ${advance} then ${target} else last_read_message_id end`,
+          last_read_at: sql<number | null>`case when ${advance} then ${at} else last_read_at end`,
+          unread_count:
+            typeof covered === 'number'
+              ? eb('unread_count', '-', covered)
+              : sql<number>`case when ${advance} then unread_count - ${covered} else unread_count end`,
+        }))
+        .where('conversation_id', '=', id)
+        .where('user_id', '=', user)
+        .returning(['conversation_id', 'user_id', 'last_read_message_id', 'last_read_at', 'unread_count'])
+        .executeTakeFirst();
+      // Removed from the group since the row was read (PostgreSQL: another transaction committed first).
+      if (!updated) throw new NoLongerMember();
+      return {
+        state: readStateOf({ ...member, ...updated }),
+        moved: true,
+      };
+    });
+  } catch (err) {
+    if (err instanceof NoLongerMember) return undefined;
+    throw err;
+  }
 }
+
+/** Rolls a cursor move back when its member row is gone: the caller is answered as a non-member. */
+class NoLongerMember extends Error {}
 
 /** The message a cursor moves to: `upTo` when it is a message of the conversation, else the newest. */
 async function cursorTarget(db: Kysely<Database>, id: number, upTo: string | undefined): Promise<number> {

@@ -296,6 +296,13 @@ describe('groups: creation, messages, typing, cursors, membership and roles', ()
     assert.equal(roleOf(left.body.conversation, admins[0] as string), 'owner');
     const leftEvent = await o.next('conversation_updated', (u) => u.change.type === 'member_left');
     assert.deepEqual(leftEvent.change, { type: 'member_left', by: ann.user._id, userIds: [ann.user._id] });
+    // Then the hand-over, as a change of role, with the new owner in the group it carries.
+    const takeover = await o.next(
+      'conversation_updated',
+      (u) => u.change.type === 'role_changed' && u.change.by === ann.user._id,
+    );
+    assert.deepEqual(takeover.change.userIds, [admins[0]]);
+    assert.equal(roleOf(takeover.conversation, admins[0] as string), 'owner');
 
     // Everyone leaves: the group ends; its last member's leave succeeds, nobody can reach it.
     for (const u of [owner, ben, cy]) {

@@ -27,8 +27,12 @@ export class RoomEmitter {
   }
 
   /**
-   * Every socket in the conversation's room but those of `exceptUserId`: one publish through the adapter
-   * (with the sharded Redis adapter, on the room's own channel), whatever the number of members.
+   * Every socket in the conversation's room but those of `exceptUserId`: one publish through the adapter,
+   * whatever the number of members. It names the room and a twin nobody joins, so that the sharded Redis
+   * adapter sends it on its main channel, which every process reads from the start, in order with the
+   * membership changes published before it — not on the room's own channel, which a process subscribes to
+   * only once it holds a member's socket, without waiting for the subscription (an emit published just
+   * after a member was added on another process would be lost there).
    */
   toRoom<E extends ServerEventName>(
     conversationId: string,
@@ -36,7 +40,8 @@ export class RoomEmitter {
     payload: ServerPayload<E>,
     exceptUserId?: string,
   ): void {
-    const room = this.io.to(conversationRoom(conversationId));
+    const name = conversationRoom(conversationId);
+    const room = this.io.to([name, `${name}#main`]);
     const target = exceptUserId === undefined ? room : room.except(userRoom(exceptUserId));
     (target.emit as (e: string, p: unknown) => void)(event, payload);
   }
@@ -56,7 +61,13 @@ export class RoomEmitter {
       o: typeof opts,
       rooms: string[],
     ) => unknown;
-    await change(opts, [conversationRoom(conversationId)]);
+    const room = conversationRoom(conversationId);
+    await change(opts, [room]);
+    // Applied here too, now: the classic Redis adapter changes this process's rooms only when its own
+    // request comes back from Redis, and an emit from here meanwhile would still reach (or miss) them.
+    const here = this.io.local.in([...opts.rooms]);
+    if (into) here.socketsJoin(room);
+    else here.socketsLeave(room);
   }
 
   /** Every socket in the conversation's room or of one of `userIds`, each once: one publish. */
@@ -133,26 +144,31 @@ export function socketPublishers(io: ParleyServer): SocketPublishers {
       });
       rooms.toUser(reader.id, 'message_read_confirmed', { success: true, message: wire });
     },
-    // Every member's sockets on every call; the reader's with their unread count.
-    'conversation.read': ({ state, otherMemberIds, conversationType }) => {
+    // The reader's sockets on every call, with their unread count; the other members' (see below).
+    'conversation.read': ({ state, moved, otherMemberIds, conversationType }) => {
       const payload = toConversationRead(state);
       rooms.toUser(state.userId, 'conversation_read', {
         ...payload,
         unreadCount: state.unreadCount,
         success: true,
       });
-      if (conversationType === 'group')
-        rooms.toRoom(state.conversationId, 'conversation_read', payload, state.userId);
-      else rooms.toUsers(otherMemberIds, 'conversation_read', payload);
+      // In a group, the other members only when the cursor moved: a repeated read of an old message
+      // would otherwise cost a delivery to every member's sockets each time.
+      if (conversationType === 'group') {
+        if (moved) rooms.toRoom(state.conversationId, 'conversation_read', payload, state.userId);
+      } else rooms.toUsers(otherMemberIds, 'conversation_read', payload);
     },
-    // Sockets move first (and the change is acknowledged only after): those who left get this event
-    // through their own room, and nothing of the group after it. The emit names several rooms, so a
-    // cluster adapter sends it on its main channel, after the moves it published before.
-    'conversation.changed': async ({ conversation, change, joined, left }) => {
+    // Before the change is announced or acknowledged (and again on a retry that changed nothing).
+    'members.moved': async ({ conversationId, joined, left }) => {
       await Promise.all([
-        rooms.moveSockets(joined, conversation.id, true),
-        rooms.moveSockets(left, conversation.id, false),
+        rooms.moveSockets(joined, conversationId, true),
+        rooms.moveSockets(left, conversationId, false),
       ]);
+    },
+    // The sockets have moved already: those who left get this event through their own room, and nothing
+    // of the group after it. The emit names several rooms, so a cluster adapter sends it on its main
+    // channel, after the moves it published before.
+    'conversation.changed': ({ conversation, change, joined, left }) => {
       const users = new Set([...joined, ...left, change.by]);
       rooms.toRoomAndUsers(conversation.id, [...users], 'conversation_updated', {
         conversation: toWireConversation(conversation),

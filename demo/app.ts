@@ -1,10 +1,12 @@
 import {
+  LiveInbox,
   ParleyError,
   createClient,
   login,
   newClientMessageId,
   register,
   type AuthResult,
+  type ConversationUpdatedPayload,
   type ParleyClient,
   type WireConversation,
   type WireMessage,
@@ -12,19 +14,15 @@ import {
 
 /**
  * The demo chat page: sign up or in, see the inbox (each conversation with its last message and unread
- * badge, kept live) and who is online, chat with one of them at a time with history, typing indicators,
- * read receipts and unread badges. Everything goes through the typed client.
+ * badge, kept live by the client's LiveInbox) and who is online, chat with one person or in a group at a
+ * time with history, typing indicators, read receipts and unread badges; create groups, add and remove
+ * members, leave. Everything goes through the typed client.
  */
 
-/** An inbox entry: a direct conversation, by the other member. */
-interface InboxEntry {
-  conversationId: string;
-  otherId: string;
-  otherName: string;
-  preview: string;
-  unread: number;
-  lastActivityAt: string;
-}
+/** What is open: a direct conversation (by the other user; its id once it exists) or a group. */
+type View =
+  | { kind: 'direct'; userId: string; conversationId: string | undefined }
+  | { kind: 'group'; conversationId: string };
 
 interface Contact {
   _id: string;
@@ -37,10 +35,15 @@ const TOKEN_KEY = 'parley-demo-token';
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let client: ParleyClient | undefined;
-let peer: string | undefined;
+let inbox: LiveInbox | undefined;
+let view: View | undefined;
 let me: string | undefined;
 const contacts = new Map<string, Contact>();
-const inbox = new Map<string, InboxEntry>();
+/** Names of everyone seen (contacts, members), for group events about people no longer in the group. */
+const names = new Map<string, string>();
+
+const peer = () => (view?.kind === 'direct' ? view.userId : undefined);
+const openGroupId = () => (view?.kind === 'group' ? view.conversationId : undefined);
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -107,6 +110,7 @@ $('logout').addEventListener('click', () => {
 
 function start(token: string) {
   client?.close();
+  inbox?.close();
   const c = createClient(location.origin, token);
   client = c;
   const s = c.socket;
@@ -120,13 +124,14 @@ function start(token: string) {
   });
   s.on('connection', ({ user }) => {
     me = user._id;
+    names.set(user._id, user.name);
     $('me').textContent = `${user.name} (@${user.username})`;
-    void loadInbox();
     $('auth').hidden = true;
     $('chat').hidden = false;
     $('logout').hidden = false;
     void refreshUnread();
-    if (peer) void openConversation(peer);
+    if (view?.kind === 'direct') void openConversation(view.userId);
+    else if (view?.kind === 'group') void openGroup(view.conversationId);
   });
   s.on('online_users', (users) => {
     for (const c of contacts.values()) c.online = false;
@@ -142,32 +147,33 @@ function start(token: string) {
     if (contact) contact.online = false;
     renderContacts();
   });
+  // Registered before the inbox's own listener: the open conversation is known before it counts.
   s.on('receive_message', (message) => {
-    const contact = upsertContact(message.senderId, message.senderName);
-    const open = message.senderId === peer;
-    noteInInbox(message, open ? 0 : 1);
-    if (open) {
+    names.set(message.senderId, message.senderName);
+    const direct = message.receiverId !== null;
+    if (direct && view?.kind === 'direct' && message.senderId === view.userId)
+      view.conversationId = message.conversationId;
+    if (inbox) inbox.open = view?.conversationId;
+    if (isOpen(message)) {
       showMessage(message);
       void markShownRead([message]);
-    } else {
-      contact.unread += 1;
+    } else if (direct) {
+      upsertContact(message.senderId, message.senderName).unread += 1;
       renderContacts();
     }
     void refreshUnread();
   });
-  // Sent from this user's other tabs.
+  // Sent from this user's other tabs (and the ack's copy in this one).
   s.on('message_sent', ({ message }) => {
-    noteInInbox(message, 0);
-    if (message.receiverId === peer) showMessage(message);
+    if (view?.kind === 'direct' && message.receiverId === view.userId)
+      view.conversationId = message.conversationId;
+    if (isOpen(message)) showMessage(message);
   });
-  // A read cursor moved: this user's (any tab) sets the badge; the other member's marks my messages read.
-  s.on('conversation_read', ({ conversationId, userId, lastReadMessageId, unreadCount }) => {
-    const entry = inbox.get(conversationId);
-    if (userId === me) {
-      if (entry && unreadCount !== undefined) entry.unread = unreadCount;
-      renderInbox();
-      void refreshUnread();
-    } else if (entry?.otherId === peer && lastReadMessageId) {
+  // A read cursor moved: this user's (any tab) sets the badges (through the inbox); another member's marks
+  // my messages read.
+  s.on('conversation_read', ({ conversationId, userId, lastReadMessageId }) => {
+    if (userId === me) void refreshUnread();
+    else if (conversationId === view?.conversationId && lastReadMessageId) {
       for (const item of document.querySelectorAll<HTMLElement>('#messages li.mine[data-message-id]')) {
         if (BigInt(item.dataset.messageId!) <= BigInt(lastReadMessageId)) setMessageStatus(item, 'read');
       }
@@ -180,9 +186,25 @@ function start(token: string) {
     if (item) setMessageStatus(item, 'read');
   });
   s.on('message_read_confirmed', () => void refreshUnread());
-  s.on('typing_indicator', ({ userId, userName, isTyping }) => {
-    if (userId === peer) $('typing').textContent = isTyping ? `${userName} is typing…` : '';
+  s.on('typing_indicator', ({ userId, userName, isTyping, conversationId }) => {
+    if (userId === me) return;
+    const here = view?.conversationId ? conversationId === view.conversationId : userId === peer();
+    if (here) $('typing').textContent = isTyping ? `${userName} is typing…` : '';
   });
+  s.on('conversation_updated', (update) => onGroupChanged(update));
+
+  inbox = new LiveInbox(c, { limit: 50 });
+  inbox.subscribe(renderInbox);
+}
+
+/** Whether a message belongs to what is open. */
+function isOpen(message: WireMessage): boolean {
+  if (!view) return false;
+  if (view.kind === 'group') return message.conversationId === view.conversationId;
+  if (message.receiverId === null) return false;
+  return view.conversationId
+    ? message.conversationId === view.conversationId
+    : message.senderId === view.userId || message.receiverId === view.userId;
 }
 
 function setStatus(text: string) {
@@ -211,75 +233,47 @@ async function refreshUnread() {
 
 // ---- the inbox ---------------------------------------------------------------------------------------
 
-function toEntry(conversation: WireConversation): InboxEntry | undefined {
-  const other = conversation.members.find((m) => m._id !== me);
-  if (!other) return undefined;
-  return {
-    conversationId: conversation._id,
-    otherId: other._id,
-    otherName: other.name,
-    preview: conversation.lastMessage?.content ?? '',
-    unread: conversation.unreadCount,
-    lastActivityAt: conversation.lastActivityAt,
-  };
-}
-
-/** Page 1 of the inbox, once per (re)connect; live events keep it current afterwards. */
-async function loadInbox() {
-  if (!client) return;
-  try {
-    const { conversations } = await client.conversations({ limit: 50 });
-    inbox.clear();
-    for (const conversation of conversations) {
-      const entry = toEntry(conversation);
-      if (entry) inbox.set(entry.conversationId, entry);
-    }
-    renderInbox();
-  } catch {
-    // shown again at the next reconnect
-  }
-}
-
-/** A message sent or received: its conversation moves to the top with the new preview. */
-function noteInInbox(message: WireMessage, unreadDelta: number) {
-  const mine = message.senderId === me;
-  const otherId = mine ? message.receiverId : message.senderId;
-  const otherName = mine ? message.receiverName : message.senderName;
-  if (!otherId) return;
-  const entry = inbox.get(message.conversationId) ?? {
-    conversationId: message.conversationId,
-    otherId,
-    otherName: otherName ?? '',
-    preview: '',
-    unread: 0,
-    lastActivityAt: message.sentAt,
-  };
-  entry.preview = message.content;
-  entry.unread += unreadDelta;
-  entry.lastActivityAt = message.sentAt;
-  inbox.set(entry.conversationId, entry);
-  renderInbox();
-}
+const otherMember = (conversation: WireConversation) => conversation.members.find((m) => m._id !== me);
 
 function renderInbox() {
   const list = $('inbox');
   list.replaceChildren();
-  const sorted = [...inbox.values()].sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
-  for (const entry of sorted) {
-    const item = el('li');
-    item.dataset.conversationId = entry.conversationId;
-    if (entry.otherId === peer) item.classList.add('selected');
+  const conversations = inbox?.list() ?? [];
+  for (const conversation of conversations) {
+    for (const member of conversation.members) names.set(member._id, member.name);
+    const group = conversation.type === 'group';
+    const other = group ? undefined : otherMember(conversation);
+    if (!group && !other) continue;
+    const item = el('li', group ? 'group' : 'direct');
+    item.dataset.conversationId = conversation._id;
+    if (conversation._id === view?.conversationId || (other && other._id === peer()))
+      item.classList.add('selected');
     const button = el('button');
     button.type = 'button';
+    const last = conversation.lastMessage;
+    const preview = !last
+      ? ''
+      : group && last.senderId !== me
+        ? `${last.senderName}: ${last.content}`
+        : last.content;
     const text = el('span', 'summary');
-    text.append(el('span', 'name', entry.otherName), el('span', 'preview', entry.preview));
+    text.append(
+      el('span', 'name', group ? (conversation.title ?? '') : other!.name),
+      el('span', 'preview', preview),
+    );
     button.append(text);
-    if (entry.unread > 0) button.append(el('span', 'badge', String(entry.unread)));
-    button.addEventListener('click', () => void openConversation(entry.otherId, entry.otherName));
+    if (conversation.unreadCount > 0) button.append(el('span', 'badge', String(conversation.unreadCount)));
+    button.addEventListener('click', () =>
+      group ? void openGroup(conversation._id) : void openConversation(other!._id, other!.name),
+    );
     item.append(button);
     list.append(item);
   }
-  $('inbox-empty').hidden = sorted.length > 0;
+  $('inbox-empty').hidden = list.children.length > 0;
+  if (view?.kind === 'group') {
+    const open = inbox?.get(view.conversationId);
+    if (open) renderGroupPanel(open);
+  }
 }
 
 // ---- contacts ----------------------------------------------------------------------------------------
@@ -288,6 +282,7 @@ function upsertContact(id: string, name: string): Contact {
   let contact = contacts.get(id);
   if (!contact) contacts.set(id, (contact = { _id: id, name, online: false, unread: 0 }));
   contact.name = name;
+  names.set(id, name);
   return contact;
 }
 
@@ -300,7 +295,7 @@ function renderContacts() {
   for (const contact of sorted) {
     const item = el('li', contact.online ? 'online' : 'offline');
     item.dataset.userId = contact._id;
-    if (contact._id === peer) item.classList.add('selected');
+    if (contact._id === peer()) item.classList.add('selected');
     const button = el('button');
     button.type = 'button';
     button.append(el('span', 'dot'), el('span', 'name', contact.name));
@@ -314,22 +309,41 @@ function renderContacts() {
 
 // ---- the conversation ----------------------------------------------------------------------------------
 
-async function openConversation(otherId: string, otherName?: string) {
-  if (!client) return;
-  peer = otherId;
-  const contact = contacts.get(otherId);
-  $('peer-name').textContent = contact?.name ?? otherName ?? 'Conversation';
+/** Clears the conversation pane for `next` and enables the send form. */
+function resetPane(next: View, title: string) {
+  view = next;
+  if (inbox) inbox.open = next.conversationId;
+  $('peer-name').textContent = title;
   $('typing').textContent = '';
   $('send-error').textContent = '';
+  $('group-error').textContent = '';
+  $('group-notice').hidden = true;
+  $('group-panel').hidden = next.kind !== 'group';
   $('messages').replaceChildren();
+  setSendEnabled(true);
+}
+
+function setSendEnabled(enabled: boolean) {
   for (const control of $('send-form').querySelectorAll<HTMLInputElement | HTMLButtonElement>(
     'input, button',
   ))
-    control.disabled = false;
+    control.disabled = !enabled;
+}
+
+async function openConversation(otherId: string, otherName?: string) {
+  if (!client) return;
+  const contact = contacts.get(otherId);
+  resetPane(
+    { kind: 'direct', userId: otherId, conversationId: undefined },
+    contact?.name ?? otherName ?? 'Conversation',
+  );
   renderContacts();
+  renderInbox();
   try {
-    const { messages, otherUser } = await client.history(otherId, { limit: 50 });
-    if (peer !== otherId) return;
+    const { messages, otherUser, conversationId } = await client.history(otherId, { limit: 50 });
+    if (peer() !== otherId) return;
+    if (view?.kind === 'direct') view.conversationId = conversationId;
+    if (inbox) inbox.open = conversationId;
     $('peer-name').textContent = otherUser?.name ?? '';
     messages.forEach(showMessage);
     await markShownRead(messages);
@@ -342,13 +356,35 @@ async function openConversation(otherId: string, otherName?: string) {
   $('draft').focus();
 }
 
+async function openGroup(conversationId: string) {
+  if (!client) return;
+  const known = inbox?.get(conversationId);
+  resetPane({ kind: 'group', conversationId }, known?.title ?? 'Group');
+  if (known) renderGroupPanel(known);
+  renderContacts();
+  renderInbox();
+  try {
+    const [conversation, { messages }] = await Promise.all([
+      client.conversation(conversationId),
+      client.messages(conversationId, { limit: 50 }),
+    ]);
+    if (openGroupId() !== conversationId) return;
+    inbox?.set(conversation);
+    messages.forEach(showMessage);
+    await markShownRead(messages);
+  } catch (err) {
+    $('send-error').textContent = errorText(err);
+  }
+  $('draft').focus();
+}
+
 /**
- * Marks read every message shown here that was sent to this user: one read cursor move up to the last
- * of them (the inbox badge follows from `conversation_read`).
+ * Marks read every message shown here that others sent: one read cursor move up to the last of them (the
+ * inbox badge follows from `conversation_read`).
  */
 async function markShownRead(messages: WireMessage[]) {
   if (!client) return;
-  const last = messages.filter((m) => m.senderId === peer).at(-1);
+  const last = messages.filter((m) => m.senderId !== me).at(-1);
   if (!last || last.read) return;
   await client.markConversationRead(last.conversationId, last._id).catch(() => undefined);
 }
@@ -361,44 +397,64 @@ function setMessageStatus(item: HTMLElement, status: string) {
 /** Adds a message to the open conversation, or updates it (matched by id, or by clientMessageId). */
 function showMessage(message: WireMessage) {
   const list = $('messages');
-  const mine = message.senderId !== peer;
+  const mine = message.senderId === me;
   const selector = message.clientMessageId
     ? `[data-client-id="${CSS.escape(message.clientMessageId)}"], [data-message-id="${CSS.escape(message._id)}"]`
     : `[data-message-id="${CSS.escape(message._id)}"]`;
   const item = list.querySelector<HTMLElement>(selector) ?? list.appendChild(el('li'));
-  // A receipt may have come before this copy of the message (the ack, or another tab's message_sent).
-  const read = message.read || item.querySelector('.status')?.textContent === 'read';
+  // A receipt may have come before this copy of the message (the ack, or another tab's message_sent). In a
+  // group `read` is the viewer's own state (always true for their own): the receipt is `conversation_read`.
+  const read =
+    (message.receiverId !== null && message.read) || item.querySelector('.status')?.textContent === 'read';
   item.className = `message ${mine ? 'mine' : 'theirs'}`;
   item.dataset.messageId = message._id;
   if (message.clientMessageId) item.dataset.clientId = message.clientMessageId;
   const time = new Date(message.sentAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   const meta = el('span', 'meta', `${time}${mine ? ' · ' : ''}`);
   if (mine) meta.append(el('span', 'status', read ? 'read' : 'sent'));
-  item.replaceChildren(el('span', 'content', message.content), meta);
+  const parts: HTMLElement[] = [];
+  if (!mine && message.receiverId === null) parts.push(el('span', 'sender', message.senderName));
+  parts.push(el('span', 'content', message.content), meta);
+  item.replaceChildren(...parts);
   list.scrollTop = list.scrollHeight;
 }
 
+/** A line in the open conversation about a change (someone added, removed, left…). */
+function showEvent(text: string) {
+  const list = $('messages');
+  list.appendChild(el('li', 'event', text));
+  list.scrollTop = list.scrollHeight;
+}
+
+const typingTarget = () => (view?.kind === 'group' ? { conversationId: view.conversationId } : view?.userId);
+
 $('draft').addEventListener('input', () => {
-  if (!client || !peer) return;
-  if ($<HTMLInputElement>('draft').value) client.typing(peer);
-  else void client.stopTyping(peer).catch(() => undefined);
+  const target = typingTarget();
+  if (!client || !target) return;
+  if ($<HTMLInputElement>('draft').value) client.typing(target);
+  else void client.stopTyping(target).catch(() => undefined);
 });
 
 $('send-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const input = $<HTMLInputElement>('draft');
   const content = input.value.trim();
-  if (!client || !peer || !content) return;
+  const target = typingTarget();
+  if (!client || !view || !target || !content) return;
   input.value = '';
-  const to = peer;
+  const to = view;
   const clientMessageId = newClientMessageId();
   const pending = $('messages').appendChild(el('li', 'message mine'));
   pending.dataset.clientId = clientMessageId;
   pending.append(el('span', 'content', content), el('span', 'meta', 'sending…'));
-  void client.stopTyping(to).catch(() => undefined);
-  client.sendMessage(to, content, { clientMessageId }).then(
+  void client.stopTyping(target).catch(() => undefined);
+  const sending =
+    to.kind === 'group'
+      ? client.sendToConversation(to.conversationId, content, { clientMessageId })
+      : client.sendMessage(to.userId, content, { clientMessageId });
+  sending.then(
     (message) => {
-      if (peer === to) showMessage(message);
+      if (view === to) showMessage(message);
     },
     (err: unknown) => {
       pending.classList.add('failed');
@@ -407,6 +463,166 @@ $('send-form').addEventListener('submit', (event) => {
     },
   );
 });
+
+// ---- groups ------------------------------------------------------------------------------------------
+
+const nameOf = (id: string) => (id === me ? 'You' : (names.get(id) ?? 'Someone'));
+const myRole = (conversation: WireConversation) => conversation.members.find((m) => m._id === me)?.role;
+
+/** Everyone this page knows of (online, or met in a conversation), but this user. */
+function knownPeople(): Array<{ _id: string; name: string }> {
+  const people = new Map<string, string>();
+  for (const c of contacts.values()) people.set(c._id, c.name);
+  for (const conversation of inbox?.list() ?? [])
+    for (const m of conversation.members) if (!people.has(m._id)) people.set(m._id, m.name);
+  if (me) people.delete(me);
+  return [...people].map(([_id, name]) => ({ _id, name })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+$('new-group').addEventListener('click', () => {
+  const form = $<HTMLFormElement>('group-form');
+  form.hidden = !form.hidden;
+  if (form.hidden) return;
+  const fieldset = $('group-candidates');
+  fieldset.querySelectorAll('label').forEach((l) => l.remove());
+  const people = knownPeople();
+  for (const person of people) {
+    const label = el('label');
+    const box = el('input');
+    box.type = 'checkbox';
+    box.name = 'member';
+    box.value = person._id;
+    label.append(box, document.createTextNode(person.name));
+    fieldset.append(label);
+  }
+  $('no-candidates').hidden = people.length > 0;
+  $('group-form-error').textContent = '';
+  form.querySelector<HTMLInputElement>('[name=title]')?.focus();
+});
+
+$('cancel-group').addEventListener('click', () => {
+  $<HTMLFormElement>('group-form').reset();
+  $('group-form').hidden = true;
+});
+
+$('group-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  const data = new FormData(form);
+  const title = String(data.get('title') ?? '');
+  const memberIds = data.getAll('member').map(String);
+  if (!client) return;
+  const button = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
+  button.disabled = true;
+  client.createGroup(title, memberIds).then(
+    (conversation) => {
+      button.disabled = false;
+      form.reset();
+      form.hidden = true;
+      inbox?.set(conversation);
+      void openGroup(conversation._id);
+    },
+    (err: unknown) => {
+      button.disabled = false;
+      $('group-form-error').textContent = errorText(err);
+    },
+  );
+});
+
+/** The open group's members (with remove buttons where this user's role allows) and the add form. */
+function renderGroupPanel(conversation: WireConversation) {
+  $('peer-name').textContent = conversation.title ?? 'Group';
+  const role = myRole(conversation);
+  const list = $('members');
+  list.replaceChildren();
+  for (const member of conversation.members) {
+    names.set(member._id, member.name);
+    const item = el('li');
+    item.dataset.userId = member._id;
+    item.append(el('span', 'name', member._id === me ? `${member.name} (you)` : member.name));
+    if (member.role !== 'member') item.append(el('span', 'role', member.role));
+    const mayRemove =
+      member._id !== me && (role === 'owner' || (role === 'admin' && member.role === 'member'));
+    if (mayRemove) {
+      const remove = el('button', 'remove', '×');
+      remove.type = 'button';
+      remove.title = `Remove ${member.name}`;
+      remove.setAttribute('aria-label', `Remove ${member.name}`);
+      remove.addEventListener('click', () => void changeGroup((c, id) => c.removeMember(id, member._id)));
+      item.append(remove);
+    }
+    list.append(item);
+  }
+  const mayAdd = role === 'owner' || role === 'admin';
+  const select = $<HTMLSelectElement>('add-member');
+  const chosen = select.value;
+  const inGroup = new Set(conversation.members.map((m) => m._id));
+  const candidates = knownPeople().filter((p) => !inGroup.has(p._id));
+  select.replaceChildren(
+    ...candidates.map((p) => {
+      const option = el('option', '', p.name);
+      option.value = p._id;
+      return option;
+    }),
+  );
+  if (candidates.some((p) => p._id === chosen)) select.value = chosen;
+  $('add-member-form').hidden = !mayAdd || candidates.length === 0;
+}
+
+/** Runs a change on the open group; a refusal shows under the members. */
+async function changeGroup(change: (c: ParleyClient, conversationId: string) => Promise<WireConversation>) {
+  const id = openGroupId();
+  if (!client || !id) return;
+  $('group-error').textContent = '';
+  try {
+    await change(client, id);
+  } catch (err) {
+    $('group-error').textContent = errorText(err);
+  }
+}
+
+$('add-member-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const userId = $<HTMLSelectElement>('add-member').value;
+  if (userId) void changeGroup((c, id) => c.addMembers(id, [userId]));
+});
+
+$('leave-group').addEventListener('click', () => void changeGroup((c, id) => c.leaveGroup(id)));
+
+const CHANGES: Record<ConversationUpdatedPayload['change']['type'], (by: string, who: string) => string> = {
+  created: (by) => `${by} created the group`,
+  renamed: (by) => `${by} renamed the group`,
+  members_added: (by, who) => `${by} added ${who}`,
+  member_removed: (by, who) => `${by} removed ${who}`,
+  member_left: (by) => `${by} left`,
+  role_changed: (by, who) => `${by} changed the role of ${who}`,
+};
+
+/**
+ * A group changed (the inbox applies it by itself): in the open group, a line about it and the new members;
+ * removed or leaving, this page shows nothing more of it.
+ */
+function onGroupChanged({ conversation, change }: ConversationUpdatedPayload) {
+  for (const member of conversation.members) names.set(member._id, member.name);
+  if (conversation._id !== openGroupId()) return;
+  const who = (change.userIds ?? []).map(nameOf).join(', ');
+  if (change.type !== 'created') showEvent(CHANGES[change.type](nameOf(change.by), who));
+  const gone =
+    (change.type === 'member_removed' || change.type === 'member_left') && me && change.userIds?.includes(me);
+  if (!gone) return;
+  view = undefined;
+  if (inbox) inbox.open = undefined;
+  $('group-panel').hidden = true;
+  $('typing').textContent = '';
+  setSendEnabled(false);
+  const notice = $('group-notice');
+  notice.textContent =
+    change.type === 'member_left'
+      ? `You left ${conversation.title ?? 'the group'}.`
+      : `${nameOf(change.by)} removed you from ${conversation.title ?? 'the group'}.`;
+  notice.hidden = false;
+  renderInbox();
+}
 
 // ---- start -------------------------------------------------------------------------------------------
 

@@ -3,8 +3,11 @@ import type {
   ClientEventName,
   ClientToServerEvents,
   ConnectionPayload,
+  ConversationMemberPayload,
   ConversationPayload,
+  ConversationUpdatedPayload,
   ConversationsPayload,
+  GroupChangedPayload,
   MarkConversationReadPayload,
   MessageHistoryPayload,
   MessageSentPayload,
@@ -18,6 +21,7 @@ import { ParleyError } from './errors.js';
 
 export { ParleyError } from './errors.js';
 export * from './rest.js';
+export * from './inbox.js';
 
 /**
  * The typed Parley client: `connect` gives a socket.io-client Socket typed with Parley's event maps;
@@ -35,6 +39,8 @@ export type * from './protocol.js';
 export type ParleySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnectOptions = Partial<ManagerOptions & SocketOptions>;
 export type CurrentUser = ConnectionPayload['user'];
+/** A member's role in a group: one `owner`, any number of `admin`s and `member`s. */
+export type MemberRole = ConversationMemberPayload['role'];
 
 /** Opens a Socket.IO connection authenticated with `token` (`auth.token`). Reconnects by itself. */
 export function connect(url: string, token: string, options: ConnectOptions = {}): ParleySocket {
@@ -197,6 +203,87 @@ export class ParleyClient {
     }: CallOptions & { before?: string; after?: string; limit?: number } = {},
   ): Promise<MessageHistoryPayload> {
     return this.call('get_message_history', [{ conversationId, before, after, limit }], options);
+  }
+
+  /**
+   * Creates a group with the caller as its owner and `memberIds` (the others, may be empty) as members;
+   * resolves the group. Every member's tabs get `conversation_updated` (`created`).
+   *
+   * Not retried by default (`retries: 0`): unlike the other changes, creating twice makes two groups. Pass
+   * `retries` to accept that risk.
+   */
+  async createGroup(
+    title: string,
+    memberIds: string[] = [],
+    options: CallOptions = {},
+  ): Promise<WireConversation> {
+    return (
+      await this.call<ConversationPayload>('create_group', [{ title, memberIds }], { retries: 0, ...options })
+    ).conversation;
+  }
+
+  /** Renames a group (owner, admin); resolves the group as the caller sees it afterwards. */
+  async renameGroup(
+    conversationId: string,
+    title: string,
+    options: CallOptions = {},
+  ): Promise<WireConversation> {
+    return (await this.call<GroupChangedPayload>('update_conversation', [{ conversationId, title }], options))
+      .conversation;
+  }
+
+  /** Adds members to a group (owner, admin); members already in it stay as they are. */
+  async addMembers(
+    conversationId: string,
+    userIds: string[],
+    options: CallOptions = {},
+  ): Promise<WireConversation> {
+    return (await this.call<GroupChangedPayload>('add_members', [{ conversationId, userIds }], options))
+      .conversation;
+  }
+
+  /**
+   * Removes a member (the owner anyone, an admin members only), or with the caller's own id leaves (see
+   * `leaveGroup`). The removed member's tabs get `conversation_updated` and nothing more of the group.
+   */
+  async removeMember(
+    conversationId: string,
+    userId: string,
+    options: CallOptions = {},
+  ): Promise<WireConversation> {
+    return (await this.call<GroupChangedPayload>('remove_member', [{ conversationId, userId }], options))
+      .conversation;
+  }
+
+  /**
+   * Leaves a group: `remove_member` with the caller's own id. The owner leaving hands ownership over; the
+   * answer is the group as `conversation_updated` shows it (the caller no longer in it).
+   */
+  async leaveGroup(conversationId: string, options: CallOptions = {}): Promise<WireConversation> {
+    const me = await this.ready(options.timeoutMs);
+    return this.removeMember(conversationId, me._id, options);
+  }
+
+  /** Sets a member's role (owner only); `owner` hands ownership over, the old owner becoming an admin. */
+  async setMemberRole(
+    conversationId: string,
+    userId: string,
+    role: MemberRole,
+    options: CallOptions = {},
+  ): Promise<WireConversation> {
+    return (
+      await this.call<GroupChangedPayload>('set_member_role', [{ conversationId, userId, role }], options)
+    ).conversation;
+  }
+
+  /**
+   * Calls `listener` on every `conversation_updated` (created, renamed, members added or removed, a member
+   * left, a role changed); returns the function that stops listening. Its `conversation` is the same for
+   * every member: keep your own `unreadCount` and cursor (`applyConversationUpdated` does).
+   */
+  onConversationUpdated(listener: (payload: ConversationUpdatedPayload) => void): () => void {
+    this.socket.on('conversation_updated', listener);
+    return () => void this.socket.off('conversation_updated', listener);
   }
 
   /** Marks a received message read; resolves the updated message. Marking twice is harmless. */

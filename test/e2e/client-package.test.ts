@@ -99,6 +99,34 @@ export async function chat(url: string, password: string): Promise<WireMessage> 
 }
 `;
 
+/** Groups from TypeScript: the helpers, the listener and REST are typed too. */
+const GROUPS_TS = `import { LiveInbox, ParleyRest, createClient, type ConversationUpdatedPayload, type MemberRole, type ReceiptsPayload, type WireConversation } from '@parley/client';
+
+export async function team(url: string, token: string, bobId: string): Promise<ReceiptsPayload> {
+  const client = createClient(url, token);
+  const inbox = new LiveInbox(client, { limit: 50 });
+  inbox.subscribe(() => console.log(inbox.list().map((c) => c.title ?? c.members[0]?.name)));
+  client.onConversationUpdated(({ conversation, change }: ConversationUpdatedPayload) => {
+    const kind: 'created' | 'renamed' | 'members_added' | 'member_removed' | 'member_left' | 'role_changed' = change.type;
+    console.log(kind, conversation.title, change.userIds?.length);
+  });
+  const group: WireConversation = await client.createGroup('Team', [bobId]);
+  const role: MemberRole = 'admin';
+  await client.setMemberRole(group._id, bobId, role);
+  // @ts-expect-error: no such role
+  await client.setMemberRole(group._id, bobId, 'moderator');
+  // @ts-expect-error: userIds is a list
+  client.socket.emit('add_members', { conversationId: group._id, userIds: bobId });
+  await client.addMembers(group._id, [bobId]);
+  await client.removeMember(group._id, bobId);
+  await client.leaveGroup(group._id);
+  const api = new ParleyRest(url, token);
+  const renamed: WireConversation = await api.renameGroup(group._id, 'Team 2');
+  const sent = await client.sendToConversation(renamed._id, 'hi');
+  return api.receipts(sent._id);
+}
+`;
+
 /** A plain JavaScript chat between two new users: prints what happened as JSON. */
 const CHAT_MJS = `import { ParleyError, createClient, register } from '@parley/client';
 
@@ -122,7 +150,17 @@ try {
   } catch (err) {
     refusal = { isParleyError: err instanceof ParleyError, message: err.message };
   }
-  console.log(JSON.stringify({ sent, got, unread: await bobChat.unreadCount(), refusal, bobId: bob.user._id }));
+  const joined = new Promise((resolve) => bobChat.onConversationUpdated(resolve));
+  const group = await adaChat.createGroup('Packed group', [bob.user._id]);
+  const update = await joined;
+  const inGroup = new Promise((resolve) => bobChat.socket.once('receive_message', resolve));
+  await adaChat.sendToConversation(group._id, 'Hello group');
+  const groupMessage = await inGroup;
+  const removed = new Promise((resolve) => bobChat.onConversationUpdated(resolve));
+  await adaChat.removeMember(group._id, bob.user._id);
+  const removal = await removed;
+  const groups = { title: group.title, update: update.change.type, groupMessage: groupMessage.content, removal: removal.change.type };
+  console.log(JSON.stringify({ sent, got, unread: await bobChat.unreadCount(), refusal, bobId: bob.user._id, groups }));
 } finally {
   adaChat.close();
   bobChat.close();
@@ -184,6 +222,8 @@ describe('the client package, packed and installed into an application', () => {
       'README.md',
       'dist/errors.d.ts',
       'dist/errors.js',
+      'dist/inbox.d.ts',
+      'dist/inbox.js',
       'dist/index.d.ts',
       'dist/index.js',
       'dist/protocol.d.ts',
@@ -211,6 +251,7 @@ describe('the client package, packed and installed into an application', () => {
 
   it('type-checks a TypeScript application against it (moduleResolution nodenext, no @types/node)', async () => {
     writeFileSync(join(appDir, 'app.ts'), APP_TS);
+    writeFileSync(join(appDir, 'groups.ts'), GROUPS_TS);
     // A mistake the declarations must catch: the check is not vacuous.
     writeFileSync(
       join(appDir, 'broken.ts'),
@@ -226,7 +267,10 @@ describe('the client package, packed and installed into an application', () => {
       noEmit: true,
       skipLibCheck: false,
     };
-    writeFileSync(join(appDir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['app.ts'] }));
+    writeFileSync(
+      join(appDir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions, files: ['app.ts', 'groups.ts'] }),
+    );
     writeFileSync(
       join(appDir, 'tsconfig.broken.json'),
       JSON.stringify({ compilerOptions, files: ['broken.ts'] }),
@@ -238,7 +282,7 @@ describe('the client package, packed and installed into an application', () => {
     assert.match(broken.stdout, /broken\.ts.*error TS2322: Type 'string' is not assignable to type 'number'/);
   });
 
-  it('runs in plain node: two users register over REST, one sends a message, the other receives it', async () => {
+  it('runs in plain node: two users register, chat, then chat in a group until one is removed', async () => {
     mkdirSync(join(appDir, 'bin'), { recursive: true });
     writeFileSync(join(appDir, 'bin', 'chat.mjs'), CHAT_MJS);
     const ran = await ok(process.execPath, ['bin/chat.mjs', server.url], appDir, 30_000);
@@ -250,5 +294,11 @@ describe('the client package, packed and installed into an application', () => {
     assert.equal(result.got.content, 'Hello from the packed client');
     assert.equal(result.unread, 1);
     assert.deepEqual(result.refusal, { isParleyError: true, message: 'Receiver not found' });
+    assert.deepEqual(result.groups, {
+      title: 'Packed group',
+      update: 'created',
+      groupMessage: 'Hello group',
+      removal: 'member_removed',
+    });
   });
 });

@@ -1,74 +1,45 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import {
+  DemoPages,
+  buildDemoPage,
+  chromiumMissing,
+  launchChromium,
+  registerIn,
+  repoRoot,
+} from '../support/demo-browser.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { unmet } from '../support/required.js';
 
 /**
  * The demo chat page (demo/, served at /) in Debian's headless Chromium, driven by playwright-core: two
  * users in two browser contexts register, see each other online, chat, and see typing, read receipts and
- * unread badges. The last state of the first user's page is saved to test-results/demo.png.
+ * unread badges. The last state of the first user's page is saved to test-results/demo.png. Groups are
+ * in demo-groups.test.ts.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOT = `${repoRoot}test-results/demo.png`;
-const skip = unmet(!existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install -y chromium)`);
 
-describe('demo chat page in headless Chromium', { skip }, () => {
+describe('demo chat page in headless Chromium', { skip: chromiumMissing }, () => {
   let server: TestServer;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
+  let pages: DemoPages;
+  const problems = () => pages.problems;
 
   before(async () => {
-    const built = spawnSync(process.execPath, ['scripts/build-demo.mjs'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
-    assert.equal(built.status, 0, `building the demo failed:\n${built.stdout}${built.stderr}`);
+    buildDemoPage();
     server = await startServer({ RATE_LIMITS: 'off' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
+    pages = new DemoPages(browser, server.url);
   });
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
+    await pages?.close();
     await browser?.close();
     await server?.close();
   });
 
-  /** A fresh browser context (its own storage: another user) on the demo page; records page errors. */
-  async function openPage(label: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(5000);
-    page.on('pageerror', (err) => problems.push(`${label}: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`${label} console: ${msg.text()}`);
-    });
-    const response = await page.goto(server.url);
-    assert.equal(response?.status(), 200, 'GET / serves the demo page');
-    return page;
-  }
-
-  async function registerIn(page: Page, name: string): Promise<void> {
-    const username = `${name.toLowerCase()}_${Date.now().toString(36)}`;
-    const form = page.locator('#register-form');
-    await form.locator('[name=name]').fill(name);
-    await form.locator('[name=username]').fill(username);
-    await form.locator('[name=email]').fill(`${username}@example.test`);
-    await form.locator('[name=password]').fill('a demo password');
-    await form.locator('button[type=submit]').click();
-    await page.locator('#chat').waitFor();
-    await page.locator('#me', { hasText: `${name} (@${username})` }).waitFor();
-  }
+  const openPage = (label: string) => pages.open(label);
 
   it('serves the page with a CSP that allows only its own origin', async () => {
     const res = await fetch(server.url);
@@ -139,7 +110,7 @@ describe('demo chat page in headless Chromium', { skip }, () => {
 
     mkdirSync(`${repoRoot}test-results`, { recursive: true });
     await ada.screenshot({ path: SCREENSHOT });
-    assert.deepEqual(problems, [], 'no page errors and no console errors (CSP violations among them)');
+    assert.deepEqual(problems(), [], 'no page errors and no console errors (CSP violations among them)');
     console.log(`# demo flow took ${Date.now() - started} ms`);
   });
 
@@ -187,6 +158,6 @@ describe('demo chat page in headless Chromium', { skip }, () => {
         .locator('.status', { hasText: /^read$/ })
         .waitFor();
     }
-    assert.deepEqual(problems, [], 'no page errors and no console errors');
+    assert.deepEqual(problems(), [], 'no page errors and no console errors');
   });
 });

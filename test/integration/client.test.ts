@@ -4,12 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import {
+  LiveInbox,
   ParleyError,
+  ParleyRest,
+  applyConversationUpdated,
   createClient,
   login,
   register,
   type ClientOptions,
+  type ConversationUpdatedPayload,
   type ParleyClient,
+  type WireConversation,
   type WireMessage,
 } from '../../client/src/index.js';
 import { http, registerUser, type Registered } from '../support/http.js';
@@ -253,6 +258,245 @@ describe('typed client', () => {
       assert.equal((await carolTab.next('typing_indicator')).isTyping, false);
     } finally {
       carolTab.close();
+    }
+  });
+
+  it('the group helpers: create, rename, add, roles, remove, leave, with conversation_updated to each member', async () => {
+    const [bea, cal] = await Promise.all([
+      registerUser(server.url, { name: 'Bea Group' }),
+      registerUser(server.url, { name: 'Cal Group' }),
+    ]);
+    const beaClient = createClient(server.url, bea.token, quick);
+    const calClient = createClient(server.url, cal.token, quick);
+    extra.push(beaClient, calClient);
+    await Promise.all([client.ready(), beaClient.ready(), calClient.ready()]);
+    const updates = (c: ParleyClient) => {
+      const seen: ConversationUpdatedPayload[] = [];
+      c.onConversationUpdated((u) => seen.push(u));
+      return seen;
+    };
+    const [toAlice, toBea, toCal] = [updates(client), updates(beaClient), updates(calClient)];
+    const next = async (seen: ConversationUpdatedPayload[], count: number) => {
+      for (let i = 0; i < 100 && seen.length < count; i++) await sleep(20);
+      assert.equal(seen.length, count, `${count} conversation_updated`);
+      return seen.at(-1)!;
+    };
+
+    const group = await client.createGroup('  Launch  ', [bea.user._id]);
+    assert.deepEqual(
+      [group.type, group.title, group.memberCount, group.unreadCount],
+      ['group', 'Launch', 2, 0],
+    );
+    assert.deepEqual(
+      group.members.map((m) => [m._id, m.role]),
+      [
+        [alice.user._id, 'owner'],
+        [bea.user._id, 'member'],
+      ],
+    );
+    const created = await next(toBea, 1);
+    assert.deepEqual([created.change.type, created.change.by], ['created', alice.user._id]);
+    assert.deepEqual(created.change.userIds?.toSorted(), [alice.user._id, bea.user._id].toSorted());
+    assert.equal((await next(toAlice, 1)).change.type, 'created');
+
+    const renamed = await client.renameGroup(group._id, 'Launch plan');
+    assert.equal(renamed.title, 'Launch plan');
+    assert.equal((await next(toBea, 2)).conversation.title, 'Launch plan');
+
+    const added = await client.addMembers(group._id, [cal.user._id]);
+    assert.equal(added.memberCount, 3);
+    assert.deepEqual((await next(toCal, 1)).change, {
+      type: 'members_added',
+      by: alice.user._id,
+      userIds: [cal.user._id],
+    });
+    const promoted = await client.setMemberRole(group._id, bea.user._id, 'admin');
+    assert.equal(promoted.members.find((m) => m._id === bea.user._id)?.role, 'admin');
+    assert.equal((await next(toCal, 2)).change.type, 'role_changed');
+
+    // Chat in it; Cal is removed by the admin and hears nothing more of it.
+    const hello = await beaClient.sendToConversation(group._id, 'hello group');
+    assert.equal(hello.receiverId, null);
+    const removed = await beaClient.removeMember(group._id, cal.user._id);
+    assert.equal(removed.memberCount, 2);
+    const removal = await next(toCal, 3);
+    assert.deepEqual(removal.change, {
+      type: 'member_removed',
+      by: bea.user._id,
+      userIds: [cal.user._id],
+    });
+    const heard: WireMessage[] = [];
+    calClient.socket.on('receive_message', (m) => heard.push(m));
+    await client.sendToConversation(group._id, 'after Cal left');
+    await assert.rejects(calClient.conversation(group._id), { message: 'Conversation not found' });
+    await assert.rejects(calClient.sendToConversation(group._id, 'let me back'), {
+      message: 'Conversation not found',
+    });
+    await assert.rejects(beaClient.setMemberRole(group._id, alice.user._id, 'member'), {
+      message: 'Access denied',
+    });
+    await assert.rejects(client.createGroup('', []), { message: 'title must not be empty' });
+
+    // The owner leaves: Bea (the admin) becomes owner; Alice gets the neutral copy.
+    const left = await client.leaveGroup(group._id);
+    assert.deepEqual(
+      left.members.map((m) => [m._id, m.role]),
+      [[bea.user._id, 'owner']],
+    );
+    assert.deepEqual((await next(toAlice, 6)).change, {
+      type: 'member_left',
+      by: alice.user._id,
+      userIds: [alice.user._id],
+    });
+    await sleep(100);
+    assert.deepEqual(heard, [], 'nothing of the group after the removal');
+    assert.equal(toCal.length, 3, 'one conversation_updated for the removal, then none');
+  });
+
+  it('LiveInbox follows messages, reads and group changes; a removed member drops the group', async () => {
+    const [bea, cal] = await Promise.all([
+      registerUser(server.url, { name: 'Bea Live' }),
+      registerUser(server.url, { name: 'Cal Live' }),
+    ]);
+    const beaClient = createClient(server.url, bea.token, quick);
+    const calClient = createClient(server.url, cal.token, quick);
+    extra.push(beaClient, calClient);
+    const calInbox = new LiveInbox(calClient);
+    await calClient.ready();
+    const until = async (what: string, check: () => boolean) => {
+      for (let i = 0; i < 150 && !check(); i++) await sleep(20);
+      assert.ok(check(), what);
+    };
+    await until('page 1 loaded', () => calInbox.list().length === 0);
+    let changes = 0;
+    calInbox.subscribe(() => changes++);
+
+    const group = await beaClient.createGroup('Live', [cal.user._id]);
+    await until('the new group appears', () => calInbox.get(group._id)?.title === 'Live');
+    await beaClient.sendToConversation(group._id, 'one');
+    await beaClient.sendToConversation(group._id, 'two');
+    await until('two unread', () => calInbox.get(group._id)?.unreadCount === 2);
+    assert.equal(calInbox.get(group._id)?.lastMessage?.content, 'two');
+
+    await beaClient.renameGroup(group._id, 'Live again');
+    await until('renamed, unread kept', () => calInbox.get(group._id)?.title === 'Live again');
+    assert.equal(calInbox.get(group._id)?.unreadCount, 2, 'the neutral payload does not reset my count');
+    await calClient.markConversationRead(group._id);
+    await until('read', () => calInbox.get(group._id)?.unreadCount === 0);
+
+    // A direct conversation it did not know is fetched; the newest activity comes first.
+    await client.sendMessage(cal.user._id, 'direct hello');
+    await until('the direct conversation appears', () => calInbox.list().length === 2);
+    assert.equal(calInbox.list()[0]?.type, 'direct');
+
+    await beaClient.removeMember(group._id, cal.user._id);
+    await until('the group drops out', () => calInbox.get(group._id) === undefined);
+    assert.deepEqual(
+      calInbox.list().map((c) => c.type),
+      ['direct'],
+    );
+    assert.ok(changes >= 5);
+    calInbox.close();
+  });
+
+  it("applyConversationUpdated keeps the viewer's own state and drops a conversation they left", () => {
+    const base: WireConversation = {
+      _id: '7',
+      type: 'group',
+      title: 'Old',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      lastMessage: null,
+      lastActivityAt: '2024-01-01T00:00:00.000Z',
+      memberCount: 2,
+      members: [],
+      unreadCount: 3,
+      lastReadMessageId: '41',
+      muted: true,
+    };
+    const neutral = { ...base, title: 'New', unreadCount: 0, lastReadMessageId: null, muted: false };
+    const renamed = applyConversationUpdated(
+      base,
+      { conversation: neutral, change: { type: 'renamed', by: '1' } },
+      '2',
+    );
+    assert.deepEqual(
+      [renamed?.title, renamed?.unreadCount, renamed?.lastReadMessageId, renamed?.muted],
+      ['New', 3, '41', true],
+    );
+    const change = { type: 'member_left' as const, by: '2', userIds: ['2'] };
+    assert.equal(applyConversationUpdated(base, { conversation: neutral, change }, '2'), null);
+    assert.equal(applyConversationUpdated(base, { conversation: neutral, change }, '1')?.title, 'New');
+  });
+
+  it('ParleyRest: the group routes and read receipts, with the same answers and refusals', async () => {
+    const [bea, cal] = await Promise.all([
+      registerUser(server.url, { name: 'Bea Rest' }),
+      registerUser(server.url, { name: 'Cal Rest' }),
+    ]);
+    const api = new ParleyRest(server.url, alice.token);
+    const beaApi = new ParleyRest(server.url, bea.token);
+    const calTab = await connectClient(server.url, cal.token);
+    try {
+      const group = await api.createGroup('Rest group', [bea.user._id]);
+      assert.deepEqual([group.type, group.title, group.memberCount], ['group', 'Rest group', 2]);
+      assert.equal((await api.renameGroup(group._id, 'Renamed')).title, 'Renamed');
+      assert.equal((await api.addMembers(group._id, [cal.user._id])).memberCount, 3);
+      const joined = await calTab.next(
+        'conversation_updated',
+        (u: ConversationUpdatedPayload) => u.change.type === 'members_added',
+      );
+      assert.equal(joined.conversation._id, group._id);
+      const roles = await api.setMemberRole(group._id, bea.user._id, 'admin');
+      assert.equal(roles.members.find((m) => m._id === bea.user._id)?.role, 'admin');
+      assert.deepEqual(
+        (await api.members(group._id, { limit: 2 })).members.map((m) => m._id),
+        [alice.user._id, bea.user._id],
+      );
+
+      // Receipts: for the sender only; Bea reads, then shows up in readBy.
+      const sent = await client.sendToConversation(group._id, 'who read this?');
+      assert.deepEqual((await api.receipts(sent._id)).readBy, []);
+      await beaApi.request('POST', `/api/conversations/${group._id}/read`, {});
+      const receipts = await api.receipts(sent._id);
+      assert.deepEqual(
+        receipts.readBy.map((r) => r.userId),
+        [bea.user._id],
+      );
+      await assert.rejects(beaApi.receipts(sent._id), {
+        name: 'ParleyError',
+        message: 'Access denied',
+        status: 403,
+      });
+
+      // Bea (admin) removes Cal; Cal is answered 404 from then on, and leaves nothing behind.
+      assert.equal((await beaApi.removeMember(group._id, cal.user._id)).memberCount, 2);
+      await calTab.next(
+        'conversation_updated',
+        (u: ConversationUpdatedPayload) => u.change.type === 'member_removed',
+      );
+      await assert.rejects(new ParleyRest(server.url, cal.token).conversation(group._id), {
+        message: 'Conversation not found',
+        status: 404,
+      });
+      await assert.rejects(beaApi.removeMember(group._id, alice.user._id), { status: 403 });
+      await assert.rejects(api.addMembers(group._id, ['999999999']), {
+        message: 'Unknown user: 999999999',
+        status: 400,
+      });
+
+      // Leaving over REST is removing oneself.
+      const left = await beaApi.removeMember(group._id, bea.user._id);
+      assert.deepEqual(
+        left.members.map((m) => m._id),
+        [alice.user._id],
+      );
+      const inbox = await beaApi.conversations({ limit: 100 });
+      assert.equal(
+        inbox.conversations.some((c) => c._id === group._id),
+        false,
+      );
+    } finally {
+      calTab.close();
     }
   });
 

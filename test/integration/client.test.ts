@@ -348,9 +348,17 @@ describe('typed client', () => {
       by: alice.user._id,
       userIds: [alice.user._id],
     });
+    // The hand-over reaches the members, not the owner who left.
+    const takeover = await next(toBea, 7);
+    assert.deepEqual(takeover.change, {
+      type: 'role_changed',
+      by: alice.user._id,
+      userIds: [bea.user._id],
+    });
     await sleep(100);
     assert.deepEqual(heard, [], 'nothing of the group after the removal');
     assert.equal(toCal.length, 3, 'one conversation_updated for the removal, then none');
+    assert.equal(toAlice.length, 6, 'nothing more after leaving');
   });
 
   it('LiveInbox follows messages, reads and group changes; a removed member drops the group', async () => {

@@ -40,8 +40,7 @@ export class RoomEmitter {
     payload: ServerPayload<E>,
     exceptUserId?: string,
   ): void {
-    const name = conversationRoom(conversationId);
-    const room = this.io.to([name, `${name}#main`]);
+    const room = this.io.to(onMainChannel(conversationId));
     const target = exceptUserId === undefined ? room : room.except(userRoom(exceptUserId));
     (target.emit as (e: string, p: unknown) => void)(event, payload);
   }
@@ -77,7 +76,7 @@ export class RoomEmitter {
     event: E,
     payload: ServerPayload<E>,
   ): void {
-    const target = this.io.to([conversationRoom(conversationId), ...userIds.map(userRoom)]);
+    const target = this.io.to([...onMainChannel(conversationId), ...userIds.map(userRoom)]);
     (target.emit as (e: string, p: unknown) => void)(event, payload);
   }
 
@@ -87,6 +86,12 @@ export class RoomEmitter {
     (target.emit as (e: string, p: unknown) => void)(event, payload);
   }
 }
+
+/** The conversation's room and a twin nobody joins: naming two rooms keeps an emit on the main channel. */
+const onMainChannel = (conversationId: string): string[] => {
+  const room = conversationRoom(conversationId);
+  return [room, `${room}#main`];
+};
 
 /**
  * What each domain event puts on the socket wire: the spec's events, to the spec's rooms, in the spec's
@@ -169,7 +174,8 @@ export function socketPublishers(io: ParleyServer): SocketPublishers {
     // of the group after it. The emit names several rooms, so a cluster adapter sends it on its main
     // channel, after the moves it published before.
     'conversation.changed': ({ conversation, change, joined, left }) => {
-      const users = new Set([...joined, ...left, change.by]);
+      // The room holds every member (the one who made the change too); those who left, their own rooms.
+      const users = new Set([...joined, ...left]);
       rooms.toRoomAndUsers(conversation.id, [...users], 'conversation_updated', {
         conversation: toWireConversation(conversation),
         change: {

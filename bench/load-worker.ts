@@ -6,6 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
+import {
+  groupClose,
+  groupComplete,
+  groupConnect,
+  type GroupConnectJob,
+  groupRun,
+  type GroupRunJob,
+} from './lib/group-client.js';
 import { type CountingConnectJob, connectCounting, presenceCounts } from './lib/presence-counting.js';
 import { runSoakJob, type SoakJob } from './lib/soak-client.js';
 
@@ -40,7 +48,13 @@ type Job =
   | CountingConnectJob
   | { type: 'presence_counts'; reset?: boolean }
   // soak run (bench/soak.ts): start, read the counters, stop
-  | SoakJob;
+  | SoakJob
+  // groups scenario (bench/groups.ts): connect a group's sockets, run, close; `group_complete` is no job
+  // but a notice during a run (no reply)
+  | GroupConnectJob
+  | GroupRunJob
+  | { type: 'group_complete'; items: number[] }
+  | { type: 'group_close'; tag: string };
 
 let sockets: Socket[] = [];
 let disconnects = 0;
@@ -151,7 +165,12 @@ async function throughput(job: ThroughputJob) {
 process.on('message', (job: Job) => {
   const reply = (result: unknown) => send({ ok: true, result });
   const fail = (err: unknown) => send({ ok: false, error: String((err as Error)?.stack ?? err) });
-  if (job.type === 'connect') connect(job).then(reply, fail);
+  if (job.type === 'group_complete') groupComplete(job.items);
+  else if (job.type === 'group_connect') groupConnect(job).then(reply, fail);
+  else if (job.type === 'group_run') {
+    groupRun(job, (items) => send({ event: 'group_done', items })).then(reply, fail);
+  } else if (job.type === 'group_close') reply(groupClose(job.tag));
+  else if (job.type === 'connect') connect(job).then(reply, fail);
   else if (job.type === 'throughput') throughput(job).then(reply, fail);
   else if (job.type === 'connect_counting') {
     connectCounting(job, () => disconnects++).then(({ opened, result }) => {

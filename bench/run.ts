@@ -12,6 +12,10 @@
  *                 DATABASE_URL and REDIS_URL, skipped otherwise)
  *   inbox         get_conversations page 1 and get_unread_count for a user in 10,000 conversations,
  *                 1,000,000 messages, 100,000 users; SQLite, and PostgreSQL with DATABASE_URL (scenario 6)
+ *   groups        group fan-out against the relay's room broadcast: groups of 10, 100 and 1,000 members,
+ *                 BENCH_TABS (default 2) sockets each; 1 process, and 3 on PostgreSQL + Redis with
+ *                 DATABASE_URL and REDIS_URL; BENCH_GROUP_SIZES, BENCH_GROUP_SENDERS and BENCH_GROUP_WINDOW
+ *                 override the sizes, senders and messages in flight per sender (scenario 7)
  *
  * `--quick` shrinks every scenario to check that it runs. BENCH_WORKERS (load processes, default 2)
  * and BENCH_WINDOW (messages in flight per pair, default 4) tune the load; BENCH_ROUNDS (default 3) and
@@ -19,6 +23,7 @@
  */
 import { clusterThroughputScenario } from './cluster-throughput.js';
 import { connectionsScenario } from './connections.js';
+import { groupsScenario } from './groups.js';
 import { historyScenario } from './history.js';
 import { inboxScenario } from './inbox.js';
 import { throughputScenario } from './throughput.js';
@@ -69,6 +74,24 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       workers,
     });
   },
+  groups: () =>
+    groupsScenario({
+      sizes: process.env.BENCH_GROUP_SIZES
+        ? process.env.BENCH_GROUP_SIZES.split(',').map(Number)
+        : quick
+          ? [10, 100]
+          : [10, 100, 1000],
+      tabs: Number(process.env.BENCH_TABS ?? 2),
+      processCounts: [1, 3],
+      rounds: quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 3),
+      warmupMs: quick ? 1000 : 2000,
+      durationMs: quick ? 3000 : Number(process.env.BENCH_SECONDS ?? 10) * 1000,
+      workers,
+      ...(process.env.BENCH_GROUP_SENDERS ? { senders: Number(process.env.BENCH_GROUP_SENDERS) } : {}),
+      ...(process.env.BENCH_GROUP_WINDOW ? { window: Number(process.env.BENCH_GROUP_WINDOW) } : {}),
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+      ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+    }),
   inbox: () =>
     inboxScenario({
       users: quick ? 10_000 : 100_000,

@@ -56,8 +56,8 @@ const readRss = (pid: number): number => {
   }
 };
 
-/** utime + stime of a process, from /proc/<pid>/stat (in clock ticks of 1/100 s on Linux). */
-const readCpu = (pid: number): number => {
+/** utime + stime of a process in seconds, from /proc/<pid>/stat (in clock ticks of 1/100 s on Linux). */
+export const readCpu = (pid: number): number => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.

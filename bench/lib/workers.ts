@@ -6,6 +6,8 @@ import { repoRoot } from './server-process.js';
 export class LoadWorker {
   private readonly child: ChildProcess;
   private pending: { resolve: (v: any) => void; reject: (e: Error) => void } | undefined;
+  /** Called with what the worker reports unasked while a job runs (`{event, …}` messages). */
+  onEvent: ((message: { event: string; [key: string]: unknown }) => void) | undefined;
 
   constructor(readonly index: number) {
     this.child = fork(join(repoRoot, 'bench', 'load-worker.ts'), [], {
@@ -13,7 +15,11 @@ export class LoadWorker {
       cwd: repoRoot,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.child.on('message', (m: { ok: boolean; result?: unknown; error?: string }) => {
+    this.child.on('message', (m: { ok: boolean; result?: unknown; error?: string; event?: string }) => {
+      if (m.event !== undefined) {
+        this.onEvent?.(m as { event: string });
+        return;
+      }
       const p = this.pending;
       this.pending = undefined;
       if (m.ok) p?.resolve(m.result);
@@ -33,6 +39,11 @@ export class LoadWorker {
       this.pending = { resolve, reject };
       this.child.send(job);
     });
+  }
+
+  /** Sends `message` to the worker without waiting for a reply (a notice to the job under way). */
+  notify(message: Record<string, unknown>): void {
+    this.child.send(message);
   }
 
   stop(): void {

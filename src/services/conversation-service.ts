@@ -168,6 +168,25 @@ export class ConversationService {
     return info;
   }
 
+  /**
+   * Where a member's send goes. A direct conversation: its two members (cached once read). A group: its
+   * type and title from the sender's own membership row — one indexed read, never cached, so a removal
+   * on any process refuses the next send — and its members only `withMembers` (a `beforeSend` or a
+   * subscriber that reads them); without, `memberIds` is empty: the message reaches the group through
+   * its room. Not a member: `Conversation not found`.
+   */
+  async forSender(user: User, conversationId: string, withMembers: boolean): Promise<ConversationInfo> {
+    const direct = this.directInfo.get(conversationId);
+    if (direct) {
+      if (!direct.memberIds.includes(user.id)) throw new AppError('CONVERSATION_NOT_FOUND');
+      return direct;
+    }
+    const membership = await this.deps.store.groups.membership(conversationId, user.id);
+    if (!membership) throw new AppError('CONVERSATION_NOT_FOUND');
+    if (membership.type === 'direct' || withMembers) return this.forMember(user, conversationId);
+    return { id: membership.conversationId, type: 'group', title: membership.title, memberIds: [] };
+  }
+
   /** The groups the user is a member of: the rooms their sockets join. */
   groupIds(user: User): Promise<string[]> {
     return this.deps.store.groups.groupIdsOf(user.id);

@@ -14,7 +14,12 @@ export interface MessageStored {
   sender: User;
   /** The other member of a direct conversation; null in a group. */
   receiver: User | null;
-  /** The conversation's members other than the sender. */
+  /**
+   * The conversation's members other than the sender. In a group, read only for subscribers that may use
+   * it: when every `message.stored` subscriber was subscribed `withoutGroupRecipients` (as the socket
+   * transport is: it reaches a group through its room) and there is no `beforeSend`, a group send reads
+   * only the sender's own membership, and this is empty.
+   */
   recipientIds: string[];
   /** A group's title; null for a direct conversation. */
   conversationTitle: string | null;
@@ -114,10 +119,23 @@ export type DomainEventName = keyof DomainEvents;
 /** A subscriber; what it returns is ignored, except that a rejected promise is logged. */
 export type EventHandler<P> = (payload: P) => unknown;
 
+/** How a subscriber subscribes. */
+export interface SubscribeOptions {
+  /**
+   * `message.stored` only: the subscriber never reads `recipientIds` of a group message. A group send
+   * then need not read the group's members for it (see `MessageStored.recipientIds`).
+   */
+  withoutGroupRecipients?: boolean;
+}
+
 /** The subscribing half of the bus: what a transport or a host is given. */
 export interface EventSource<Events extends object = DomainEvents> {
   /** Calls `handler` with every `name` event from now on, after the subscribers before it. Returns `off`. */
-  on<E extends keyof Events>(name: E, handler: EventHandler<Events[E]>): () => void;
+  on<E extends keyof Events>(
+    name: E,
+    handler: EventHandler<Events[E]>,
+    options?: SubscribeOptions,
+  ): () => void;
 }
 
 /**
@@ -127,16 +145,30 @@ export interface EventSource<Events extends object = DomainEvents> {
  */
 export class EventBus<Events extends object = DomainEvents> implements EventSource<Events> {
   private readonly handlers: { [E in keyof Events]?: Array<EventHandler<Events[E]>> } = {};
+  /** `message.stored` subscribers that may read a group message's `recipientIds`. */
+  private readonly groupRecipientReaders = new Set<EventHandler<never>>();
 
   constructor(private readonly logger: Logger) {}
 
-  on<E extends keyof Events>(name: E, handler: EventHandler<Events[E]>): () => void {
+  on<E extends keyof Events>(
+    name: E,
+    handler: EventHandler<Events[E]>,
+    options: SubscribeOptions = {},
+  ): () => void {
     const list = (this.handlers[name] ??= []);
     list.push(handler);
+    const reader = name === 'message.stored' && !options.withoutGroupRecipients;
+    if (reader) this.groupRecipientReaders.add(handler);
     return () => {
       const at = list.indexOf(handler);
       if (at >= 0) list.splice(at, 1);
+      if (reader && !list.includes(handler)) this.groupRecipientReaders.delete(handler);
     };
+  }
+
+  /** Whether a `message.stored` subscriber may read a group message's `recipientIds`. */
+  wantsGroupRecipients(): boolean {
+    return this.groupRecipientReaders.size > 0;
   }
 
   emit<E extends keyof Events>(name: E, payload: Events[E]): void {

@@ -24,7 +24,10 @@ export interface MessagingOptions {
   defaultPageSize: number;
 }
 
-/** Where a send goes: the conversation (unless a direct one resolved by the store), its other members. */
+/**
+ * Where a send goes: the conversation (unless a direct one resolved by the store), its other members (in
+ * a group only when something reads them: `ConversationService.forSender`).
+ */
 interface Target {
   conversationId?: string;
   type: ConversationType;
@@ -138,7 +141,9 @@ export class MessagingService {
   private async target(sender: User, input: SendInput): Promise<Target> {
     const { users, conversations } = this.deps;
     if (input.conversationId !== undefined) {
-      const info = await conversations.forMember(sender, input.conversationId);
+      // A group's members only for those who read them: the socket transport reaches the group's room.
+      const withMembers = this.deps.beforeSend !== undefined || this.deps.events.wantsGroupRecipients();
+      const info = await conversations.forSender(sender, input.conversationId, withMembers);
       const others = info.memberIds.filter((id) => id !== sender.id);
       const receiver =
         info.type === 'direct' && others[0] ? await users.require(others[0], 'RECEIVER_NOT_FOUND') : null;

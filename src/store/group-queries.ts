@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { ConversationView, Message, MessageReceipts } from '../domain/types.js';
 import { MEMBERS_IN_PAYLOAD } from './conversation-views.js';
+import type { Membership } from './group-store.js';
 import { membersPage } from './member-queries.js';
 import { toMessage } from './rows.js';
 import { idOf, type Database } from './schema.js';
@@ -19,6 +20,44 @@ export async function groupIdsOf(db: Kysely<Database>, userId: string): Promise<
     .where('c.type', '=', 'group')
     .execute();
   return rows.map((r) => String(r.conversation_id));
+}
+
+/**
+ * A user's membership row joined to its conversation, by primary keys. Compiled once per database (the
+ * parameters are the conversation and user ids, in that order): a send asks this on every message.
+ */
+const membershipQueries = new WeakMap<Kysely<Database>, CompiledQuery>();
+
+function membershipQuery(db: Kysely<Database>): CompiledQuery {
+  let query = membershipQueries.get(db);
+  if (!query) {
+    query = db
+      .selectFrom('conversation_members as cm')
+      .innerJoin('conversations as c', 'c.id', 'cm.conversation_id')
+      .select(['c.type', 'c.title', 'cm.role'])
+      .where('cm.conversation_id', '=', 0)
+      .where('cm.user_id', '=', 0)
+      .compile();
+    membershipQueries.set(db, query);
+  }
+  return query;
+}
+
+/** See `GroupStore.membership`. */
+export async function membership(
+  db: Kysely<Database>,
+  conversationId: string,
+  userId: string,
+): Promise<Membership | undefined> {
+  const conversation = idOf(conversationId);
+  const user = idOf(userId);
+  if (conversation === undefined || user === undefined) return undefined;
+  const { rows } = await db.executeQuery<Pick<Membership, 'type' | 'title' | 'role'>>({
+    ...membershipQuery(db),
+    parameters: [conversation, user],
+  });
+  const row = rows[0];
+  return row && { conversationId: String(conversation), type: row.type, title: row.title, role: row.role };
 }
 
 /** The conversation without a viewer: no cursor, nothing unread; activity is its newest message's. */

@@ -23,6 +23,14 @@ export interface MembershipState {
  */
 export type MembershipRule = (state: MembershipState) => void;
 
+/** A member's own row of a conversation, with what a send to it needs. */
+export interface Membership {
+  conversationId: string;
+  type: ConversationType;
+  title: string | null;
+  role: MemberRole;
+}
+
 export interface NewGroup {
   creatorId: string;
   title: string;
@@ -85,6 +93,12 @@ export interface GroupStore {
   ): Promise<string[]>;
   /** The ids of the groups the user is a member of. */
   groupIdsOf(userId: string): Promise<string[]>;
+  /**
+   * The user's membership of the conversation (direct or group) with the conversation's id, type and
+   * title: one indexed row, read when asked (never cached), whatever the conversation's size; undefined
+   * when they are not a member or the id names none.
+   */
+  membership(conversationId: string, userId: string): Promise<Membership | undefined>;
   /**
    * The conversation as nobody in particular sees it (the viewer's state empty: no cursor, nothing
    * unread); undefined for an unknown id. What a change is announced with.

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ConversationView, MemberRole, Message, MessageReceipts } from '../domain/types.js';
 import type { StoreDialect } from './dialect.js';
 import * as queries from './group-queries.js';
-import type { GroupStore, MembershipRule, NewGroup } from './group-store.js';
+import type { GroupStore, Membership, MembershipRule, NewGroup } from './group-store.js';
 import * as writes from './group-writes.js';
 import type { Database } from './schema.js';
 
@@ -50,6 +50,10 @@ export class KyselyGroupStore implements GroupStore {
 
   groupIdsOf(userId: string): Promise<string[]> {
     return queries.groupIdsOf(this.db, userId);
+  }
+
+  membership(conversationId: string, userId: string): Promise<Membership | undefined> {
+    return queries.membership(this.db, conversationId, userId);
   }
 
   neutralView(conversationId: string): Promise<ConversationView | undefined> {

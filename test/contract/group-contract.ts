@@ -106,5 +106,25 @@ export function groupContract(name: string, open: () => Promise<TwoStores>): voi
       assert.deepEqual(await store.groups.groupIdsOf(owner!.id), []);
       assert.deepEqual(await store.groups.groupIdsOf(a!.id), [id]);
     });
+
+    it('reads one member’s membership, seen at once by another store after a removal', async () => {
+      const [owner, a, outsider] = await users(3);
+      const id = await group(owner!, [a!]);
+      const other = opened.stores[1];
+      assert.deepEqual(await other.groups.membership(id, a!.id), {
+        conversationId: id,
+        type: 'group',
+        title: 'g',
+        role: 'member',
+      });
+      assert.equal((await store.groups.membership(id, owner!.id))?.role, 'owner');
+      assert.equal(await store.groups.membership(id, outsider!.id), undefined);
+      assert.equal(await store.groups.membership('999999999', a!.id), undefined);
+      assert.equal(await store.groups.membership('not-an-id', a!.id), undefined);
+      await store.groups.removeMember(id, owner!.id, a!.id, anyone);
+      assert.equal(await other.groups.membership(id, a!.id), undefined);
+      const { id: directId } = await store.openDirect(owner!.id, outsider!.id, new Date());
+      assert.equal((await other.groups.membership(directId, outsider!.id))?.type, 'direct');
+    });
   });
 }

@@ -367,4 +367,22 @@ describe('library mode: the host hooks', () => {
       benSocket.close();
     }
   });
+
+  it('gives beforeSend and afterStore every other member of a group as recipientIds', async () => {
+    const created = await http(url, 'POST', '/api/conversations', {
+      token: 'token-h-ada',
+      body: { type: 'group', title: 'hooks', memberIds: [ben._id, cy._id] },
+    });
+    assert.equal(created.status, 201);
+    const conversationId = created.body.conversation._id;
+    const sent = await http(url, 'POST', '/api/messages', {
+      token: 'token-h-ben',
+      body: { conversationId, content: 'to the group' },
+    });
+    assert.equal(sent.status, 201);
+    const sorted = (ids: string[] | undefined) => [...(ids ?? [])].sort();
+    assert.deepEqual(sorted(seen.drafts[0]?.recipientIds), sorted([ada._id, cy._id]));
+    assert.deepEqual(sorted(seen.stored[0]?.recipientIds), sorted([ada._id, cy._id]));
+    assert.equal(seen.stored[0]?.receiver, null);
+  });
 });

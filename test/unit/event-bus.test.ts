@@ -80,4 +80,18 @@ describe('EventBus', () => {
     bus.emit('ping', { n: 2 });
     assert.deepEqual(seen, ['once', 'always', 'always']);
   });
+
+  it('tells whether a message.stored subscriber may read group recipients', () => {
+    const bus = new EventBus(recordingLogger().logger);
+    assert.equal(bus.wantsGroupRecipients(), false);
+    const offLean = bus.on('message.stored', () => {}, { withoutGroupRecipients: true });
+    bus.on('typing.changed', () => {});
+    assert.equal(bus.wantsGroupRecipients(), false);
+    const off = bus.on('message.stored', () => {});
+    assert.equal(bus.wantsGroupRecipients(), true);
+    off();
+    assert.equal(bus.wantsGroupRecipients(), false);
+    offLean();
+    assert.equal(bus.wantsGroupRecipients(), false);
+  });
 });

@@ -209,6 +209,7 @@ export function publishToSockets(events: EventSource, io: ParleyServer): void {
   const publishers = socketPublishers(io);
   for (const name of Object.keys(publishers) as DomainEventName[]) {
     const publish = publishers[name] as ((event: unknown) => void) | null;
-    if (publish) events.on(name, publish);
+    // A group's messages go to its room: the publisher never reads their `recipientIds`.
+    if (publish) events.on(name, publish, { withoutGroupRecipients: true });
   }
 }

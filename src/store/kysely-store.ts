@@ -5,6 +5,7 @@ import * as conversations from './conversation-queries.js';
 import * as views from './conversation-views.js';
 import { KyselyGroupStore } from './kysely-group-store.js';
 import * as members from './member-queries.js';
+import { findByClientIdSync } from './message-batch.js';
 import { MessageWriter } from './message-writer.js';
 import { markConversationRead } from './read-cursors.js';
 import { upsertExternalUser } from './external-users.js';
@@ -136,6 +137,11 @@ export class KyselyStore implements Store {
   async findByClientMessageId(senderId: string, clientMessageId: string): Promise<Message | undefined> {
     const sender = idOf(senderId);
     if (sender === undefined) return undefined;
+    const { inSyncTransaction } = this.dialect;
+    if (inSyncTransaction) {
+      const found = await inSyncTransaction((db) => findByClientIdSync(db, sender, clientMessageId));
+      return found && toMessage(found);
+    }
     const row = await this.db
       .selectFrom('messages')
       .selectAll()

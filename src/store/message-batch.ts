@@ -1,5 +1,7 @@
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js';
+import type { Selectable } from 'kysely';
 import type { toMessageRow } from './rows.js';
+import type { MessagesTable } from './schema.js';
 
 export type MessageRow = ReturnType<typeof toMessageRow>;
 
@@ -31,6 +33,7 @@ interface Statements {
   insert: SqliteStatement;
   members: SqliteStatement;
   own: SqliteStatement;
+  byClientId: SqliteStatement;
 }
 
 const statementsByDatabase = new WeakMap<SqliteDatabase, Statements>();
@@ -56,6 +59,7 @@ function statementsFor(db: SqliteDatabase): Statements {
     own: db.prepare(
       `update conversation_members set unread_count = unread_count - ? where conversation_id = ? and user_id = ?`,
     ),
+    byClientId: db.prepare(`select * from messages where sender_id = ? and client_message_id = ?`),
   };
   statementsByDatabase.set(db, statements);
   return statements;
@@ -98,4 +102,16 @@ export function writeBatchSync(db: SqliteDatabase, values: MessageRow[]): number
     for (const [sender, n] of senders.slice(2)) own.run(n, conversationId, sender);
   }
   return ids;
+}
+
+/**
+ * The sender's message with this client id, if stored: the lookup before every send of the typed client,
+ * as one prepared statement run synchronously (`StoreDialect.inSyncTransaction`).
+ */
+export function findByClientIdSync(
+  db: SqliteDatabase,
+  senderId: number,
+  clientMessageId: string,
+): Selectable<MessagesTable> | undefined {
+  return statementsFor(db).byClientId.get(senderId, clientMessageId) as Selectable<MessagesTable> | undefined;
 }

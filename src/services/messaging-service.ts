@@ -134,10 +134,7 @@ export class MessagingService {
     return { named: named(stored, sender, target.receiver), duplicate: false };
   }
 
-  /**
-   * Where a send goes: a user's direct conversation (resolved by the store, created on first use) or a
-   * conversation the sender is a member of.
-   */
+  /** Where a send goes: a user's direct conversation (created on first use) or one the sender is in. */
   private async target(sender: User, input: SendInput): Promise<Target> {
     const { users, conversations } = this.deps;
     if (input.conversationId !== undefined) {

@@ -3,6 +3,7 @@ import { AppError, groupFull } from '../domain/errors.js';
 import type { MemberRole } from '../domain/types.js';
 import type { StoreDialect } from './dialect.js';
 import type { MembershipRule, MembershipState, NewGroup } from './group-store.js';
+import { newestMessageId } from './read-cursors.js';
 import { idOf, type Database } from './schema.js';
 
 /** Group writes for the Kysely store: each one transaction, its rule checked inside it. */
@@ -145,16 +146,8 @@ export function addMembers(
   const users = userIds.map(idOf);
   return changeGroup(db, dialect, { conversationId, actorId }, options.rule, async (tx, id) => {
     if (users.some((u) => u === undefined)) throw new AppError('UNKNOWN_USER');
-    const newest = await tx
-      .selectFrom('messages')
-      .select('id')
-      .where('conversation_id', '=', id)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    const rows = users.map((u) =>
-      memberRow(id, u as number, 'member', options.now.getTime(), newest ? Number(newest.id) : 0),
-    );
+    const newest = await newestMessageId(tx, id);
+    const rows = users.map((u) => memberRow(id, u as number, 'member', options.now.getTime(), newest));
     const added = new Set<number>();
     try {
       for (let i = 0; i < rows.length; i += CHUNK) {

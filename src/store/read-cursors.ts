@@ -103,10 +103,15 @@ async function cursorTarget(db: Kysely<Database>, id: number, upTo: string | und
     if (!found) throw new AppError('MESSAGE_NOT_FOUND');
     return Number(found.id);
   }
+  return newestMessageId(db, id);
+}
+
+/** The conversation's newest message id (0: none yet). */
+export async function newestMessageId(db: Kysely<Database>, conversationId: number): Promise<number> {
   const newest = await db
     .selectFrom('messages')
     .select('id')
-    .where('conversation_id', '=', id)
+    .where('conversation_id', '=', conversationId)
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
